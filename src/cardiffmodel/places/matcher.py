@@ -27,13 +27,14 @@ How a text is resolved, in order:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cardiffmodel.places.gazetteer import Place
 from cardiffmodel.places.index import Name, PlaceIndex
 from cardiffmodel.places.normalise import (
     GENERIC,
+    STREET_TYPES,
     extract_postcode,
     key_tokens,
     normalise,
@@ -52,24 +53,38 @@ DEFAULT_ALIASES: dict[str, str] = {
     "chippy lane": "Caroline Street",
 }
 
+# Words naming a kind of venue, and whether a venue is of that kind.
+KIND_WORDS: dict[str, Callable[[Place], bool]] = {
+    **dict.fromkeys(("pub", "bar", "club", "nightclub", "inn"), lambda p: p.licensed),
+    **dict.fromkeys(("school", "college"), lambda p: p.category.startswith("School")),
+    "hotel": lambda p: p.category.startswith("Hotel"),
+    **dict.fromkeys(("shop", "store"), lambda p: p.category.startswith("Retailers")),
+    **dict.fromkeys(("cafe", "restaurant"), lambda p: p.category.startswith("Restaurant")),
+    "takeaway": lambda p: p.category.startswith("Takeaway"),
+}
+OUT_OF_ORDER = 0.9  # recall kept by a name whose words the text gives in another order
 TIE = 0.05  # candidates this close to the best raw score are indistinguishable by text
+DECISION_CACHE_SIZE = 200_000  # distinct word sets remembered; cleared when full
 SAME_SPOT_M = 150.0  # places this close are the same spot for a map (FSA lists units apart)
 GRAVITY_OFFSET_M = 1000.0
 
-# Logistic model of P(correct group | features); fitted by ``calibrate.fit`` on
-# ``messy.labelled_texts(seed=CALIBRATION_SEED)`` (see calibrate.py for the procedure).
+# Logistic model of P(a place of the chosen group is right | features), and the threshold
+# keeping precision >= 0.985 on the calibration set: printed by
+# ``python -m cardiffmodel.places.calibrate`` (30,000 generated texts, seed 20201113, 10% of
+# venues held out; procedure in calibrate.py). Refit whenever scoring or features change.
 FEATURES = (
     "intercept",
-    "recall",
-    "coverage",
-    "similarity",
-    "margin",
-    "log_weight",
-    "street_support",
+    "recall",  # weighted share of the name's words in the text
+    "coverage",  # weighted share of the text's words explained
+    "log_unexplained",  # log(1 + weight of the text's words left unexplained)
+    "similarity",  # weighted mean spelling similarity of the words used
+    "margin",  # raw score lead over the best candidate elsewhere
+    "log_weight",  # log(1 + weight of the words used): long rare names are safer
+    "street_support",  # a venue whose street (or postcode) the text also gives
     "is_street",
 )
-COEFFICIENTS = (-9.0, 4.0, 5.0, 6.0, 3.0, 0.5, 1.0, 0.0)
-MIN_SCORE = 0.9
+COEFFICIENTS = (-7.074, 3.79, 0.363, -1.186, 0.152, 1.754, 1.888, 1.956, 3.543)
+MIN_SCORE = 0.862
 
 
 @dataclass(frozen=True)
@@ -101,6 +116,7 @@ class _Candidate:
     coverage: float
     similarity: float
     used_weight: float
+    unexplained: float
     street_support: bool
     name: tuple[str, ...]
     used: frozenset[int]
@@ -108,13 +124,33 @@ class _Candidate:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """A match with the evidence behind it: the calibration features of the best candidate
-    (None when no candidate was scored), its place and its prior share."""
+    """A match with the evidence behind it: the calibration features of the chosen
+    candidate (None when no candidate was scored), its place id, its prior share among the
+    places its name could be, and those places."""
 
     match: Match
     features: tuple[float, ...] | None
     candidate_id: str | None
     share: float
+    group: tuple[str, ...] = ()  # one place id per spot the text's best score could be
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """The outcome for one set of matching words, before the text's own words (location
+    type, exact spelling) are applied."""
+
+    place: int
+    matched: bool
+    score: float
+    reason: str
+    features: tuple[float, ...]
+    share: float
+    group: tuple[str, ...]
+    spelled_right: bool
+
+
+_NOTHING = _Decision(-1, False, 0.0, "", (), 0.0, (), False)
 
 
 def _unresolved(location_type: str, reason: str) -> Match:
@@ -145,6 +181,8 @@ class Matcher:
         self.index = PlaceIndex(places, merged)
         self.min_score = min_score
         self.coefficients = tuple(coefficients)
+        # Decisions by matching words: many texts differ only in case, prefix or filler.
+        self._decisions: dict[tuple, _Decision] = {}
 
     # ---- public ----------------------------------------------------------------------
 
@@ -172,7 +210,7 @@ class Matcher:
         """Resolve one text and keep the evidence (for calibration and for reviewers)."""
         rest, postcode = extract_postcode(text)
         normalised = normalise(rest)
-        kind = type_of_normalised(normalise(text))
+        kind = type_of_normalised(normalised)
         if not normalised:
             return _plain(_unresolved("unknown", "blank: no location given"))
         if kind == "unknown":
@@ -188,10 +226,17 @@ class Matcher:
         if generic_only and not self._is_street_name(tokens):
             words = " ".join(tokens)
             return _plain(_unresolved(kind, f"too vague: only general words ('{words}')"))
-        ranked = self._score(tokens, postcode, generic_only)
-        if not ranked:
+        key = (tokens, postcode, site)
+        decision = self._decisions.get(key)
+        if decision is None:
+            ranked = self._score(tokens, postcode, generic_only)
+            decision = self._decide(ranked, site) if ranked else _NOTHING
+            if len(self._decisions) >= DECISION_CACHE_SIZE:
+                self._decisions.clear()
+            self._decisions[key] = decision
+        if decision is _NOTHING:
             return _plain(_unresolved(kind, f"no gazetteer place resembles '{' '.join(tokens)}'"))
-        return self._decide(ranked, normalised, kind, site)
+        return self._diagnosis(decision, normalised, kind)
 
     # ---- scoring ---------------------------------------------------------------------
 
@@ -203,23 +248,23 @@ class Matcher:
     ]:
         """Score every candidate place of the words, best first."""
         index = self.index
-        best_sim: dict[str, tuple[float, int]] = {}
+        hits: dict[str, list[tuple[float, int]]] = {}
         weights = []
         for pos, token in enumerate(tokens):
             corrections = index.corrections(token)
-            weights.append(index.weight_of(corrections[0][0] if corrections else token))
+            weights.append(index.query_weight(corrections[0][0] if corrections else token))
             for word, sim in corrections:
-                if sim > best_sim.get(word, (0.0, -1))[0]:
-                    best_sim[word] = (sim, pos)
+                hits.setdefault(word, []).append((sim, pos))
+        for found in hits.values():
+            found.sort(key=lambda sp: (-sp[0], sp[1]))
         total = sum(weights)
-        if generic_only:  # "station road", "park place": only a street of exactly that name
-            ids = {i for i in index.exact.get(tokens, ()) if index.places[i].kind == "street"}
-        else:
-            ids = index.candidates(best_sim)
+        ids = index.streets_in(tokens)  # "station road", "park place": common words only
+        if not generic_only:
+            ids |= index.candidates(hits)
         scored = [
             c
             for i in ids
-            if (c := self._score_one(i, best_sim, weights, total, postcode)) is not None
+            if (c := self._score_one(i, tokens, hits, weights, total, postcode)) is not None
         ]
         scored.sort(key=lambda c: (-c.raw, -index.places[c.place].crimes, c.place))
         return scored
@@ -227,7 +272,8 @@ class Matcher:
     def _score_one(
         self,
         i: int,
-        best_sim: dict[str, tuple[float, int]],
+        tokens: tuple[str, ...],
+        hits: dict[str, list[tuple[float, int]]],
         weights: list[float],
         total: float,
         postcode: str,
@@ -237,21 +283,26 @@ class Matcher:
         index = self.index
         best: tuple[float, dict[int, float], tuple[str, ...]] | None = None
         for name in index.names[i]:
-            recall, used = _overlap(name, best_sim, {})
+            recall, used = _overlap(name, hits, {})
             if best is None or recall > best[0]:
                 best = (recall, used, name.tokens)
         if best is None or not best[1]:
             return None
         recall, used, name_tokens = best
+        place = index.places[i]
+        if place.kind == "street" and not _type_given(name_tokens, hits, used):
+            return None  # "Bishopston" alone names no street; "Bishopston Rd" does
         support = False
         street = index.street_names[i]
         if street is not None:
-            street_recall, street_used = _overlap(street, best_sim, used)
+            street_recall, street_used = _overlap(street, hits, used)
             if street_recall >= 0.75:
                 support = True
                 used = {**used, **street_used}
-        if postcode and index.places[i].postcode == postcode:
+        if postcode and place.postcode == postcode:
             support = True
+        if place.kind == "venue":
+            used = {**used, **self._kind_words(place, tokens, used)}
         used_weight = sum(weights[p] for p in used)
         coverage = used_weight / total if total else 0.0
         similarity = (
@@ -264,20 +315,29 @@ class Matcher:
             coverage,
             similarity,
             used_weight,
+            total - used_weight,
             support,
             name_tokens,
             frozenset(used),
         )
 
+    @staticmethod
+    def _kind_words(place: Place, tokens: tuple[str, ...], used: Mapping[int, float]) -> dict[
+        int, float
+    ]:
+        """Text words saying what kind of place it is ("pub", "school") that this venue is:
+        they are explained by it ("Kings Castle pub")."""
+        return {
+            pos: 1.0
+            for pos, token in enumerate(tokens)
+            if pos not in used and token in KIND_WORDS and KIND_WORDS[token](place)
+        }
+
     # ---- deciding --------------------------------------------------------------------
 
-    def _decide(
-        self,
-        ranked: list[_Candidate],
-        normalised: str,
-        kind: str,
-        site: tuple[float, float] | None,
-    ) -> Diagnosis:
+    def _decide(self, ranked: list[_Candidate], site: tuple[float, float] | None) -> _Decision:
+        """Choose among the ranked candidates, or say why not (independent of the words'
+        location type, so one decision serves every text with the same matching words)."""
         index = self.index
         best = ranked[0]
         tied = [c for c in ranked if c.raw >= best.raw - TIE]
@@ -289,41 +349,59 @@ class Matcher:
         rival = next((c.raw for c in ranked[len(tied) :] if self._apart(chosen, c)), 0.0)
         features = self.features(chosen, best.raw - rival)
         score = self._probability(features) * share
+        group = tuple(index.places[spot[0].place].place_id for spot in spots)
 
-        def unresolved(reason: str) -> Diagnosis:
-            return Diagnosis(_unresolved(kind, reason), features, place.place_id, share)
+        def decision(matched: bool, reason: str) -> _Decision:
+            return _Decision(
+                chosen.place, matched, score, reason, features, share, group,
+                chosen.similarity >= 1.0,
+            )
 
         names = {spot[0].name for spot in spots}
         if len(names) > 1:
             shown = sorted({index.places[spot[0].place].name for spot in spots})
             more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
-            return unresolved(f"ambiguous between {' and '.join(map(repr, shown[:3]))}{more}")
+            return decision(False, f"ambiguous between {' and '.join(map(repr, shown[:3]))}{more}")
         conflict = self._conflict(chosen, ranked)
         if conflict:
-            return unresolved(conflict)
+            return decision(False, conflict)
         if score < self.min_score:
             if len(spots) > 1 and share < 0.9:
                 nothing = "" if site else " and no hospital site to choose by"
-                return unresolved(
+                return decision(
+                    False,
                     f"ambiguous: {len(spots)} places named '{place.name}'{nothing}"
-                    f" (best share {share:.2f})"
+                    f" (best share {share:.2f})",
                 )
-            return unresolved(
+            return decision(
+                False,
                 f"best match '{place.name}' ({place.place_id}) too uncertain: "
-                f"score {score:.2f} < {self.min_score:.2f}"
+                f"score {score:.2f} < {self.min_score:.2f}",
             )
-        match = Match(
-            place.place_id,
-            place.name,
-            place.lon,
-            place.lat,
-            round(score, 4),
-            "matched",
-            self._method(chosen, normalised, place),
-            self._refined_type(kind, place),
-            "" if len(spots) == 1 else f"chosen among {len(spots)} places named '{place.name}'",
-        )
-        return Diagnosis(match, features, place.place_id, share)
+        chosen_among = f"chosen among {len(spots)} places named '{place.name}'"
+        return decision(True, "" if len(spots) == 1 else chosen_among)
+
+    def _diagnosis(self, decision: _Decision, normalised: str, kind: str) -> Diagnosis:
+        place = self.index.places[decision.place]
+        if not decision.matched:
+            match = _unresolved(kind, decision.reason)
+        else:
+            if normalised == self.index.normalised_names[decision.place]:
+                method = "exact"
+            else:
+                method = "normalised" if decision.spelled_right else "fuzzy"
+            match = Match(
+                place.place_id,
+                place.name,
+                place.lon,
+                place.lat,
+                round(decision.score, 4),
+                "matched",
+                method,
+                self._refined_type(kind, place),
+                decision.reason,
+            )
+        return Diagnosis(match, decision.features, place.place_id, decision.share, decision.group)
 
     def _apart(self, a: _Candidate, b: _Candidate) -> bool:
         index = self.index
@@ -389,6 +467,7 @@ class Matcher:
             1.0,
             c.recall,
             c.coverage,
+            math.log1p(c.unexplained),
             c.similarity,
             margin,
             math.log1p(c.used_weight),
@@ -399,12 +478,6 @@ class Matcher:
     def _probability(self, features: tuple[float, ...]) -> float:
         z = sum(b * x for b, x in zip(self.coefficients, features, strict=True))
         return 1.0 / (1.0 + math.exp(-z))
-
-    @staticmethod
-    def _method(c: _Candidate, normalised: str, place: Place) -> str:
-        if normalised == normalise(place.name):
-            return "exact"
-        return "normalised" if c.similarity >= 1.0 else "fuzzy"
 
     @staticmethod
     def _refined_type(kind: str, place: Place) -> str:
@@ -421,15 +494,33 @@ class Matcher:
 
 
 def _overlap(
-    name: Name, best_sim: dict[str, tuple[float, int]], taken: Mapping[int, float]
+    name: Name, hits: dict[str, list[tuple[float, int]]], taken: Mapping[int, float]
 ) -> tuple[float, dict[int, float]]:
     """Weighted share of a name's words found in the text (each text word used once, and
-    not one already in ``taken``), with the text positions used and their similarity."""
+    not one already in ``taken``; less when out of order), with the text positions used
+    and their similarity."""
     matched = 0.0
     used: dict[int, float] = {}
-    for token, weight in zip(name.tokens, name.weights, strict=True):
-        hit = best_sim.get(token)
-        if hit is not None and hit[1] not in used and hit[1] not in taken:
-            matched += weight * hit[0]
-            used[hit[1]] = hit[0]
-    return (matched / name.total if name.total else 0.0), used
+    for token, weight in name.pairs:
+        found = hits.get(token)
+        if found is None:
+            continue
+        for sim, pos in found:
+            if pos not in used and pos not in taken:
+                matched += weight * sim
+                used[pos] = sim
+                break
+    recall = matched / name.total if name.total else 0.0
+    if list(used) != sorted(used):
+        recall *= OUT_OF_ORDER  # "Pant Glas" is not "Glas-y-Pant"
+    return recall, used
+
+
+def _type_given(
+    name: tuple[str, ...], hits: dict[str, list[tuple[float, int]]], used: Mapping[int, float]
+) -> bool:
+    """Whether the text gives a street's type word ("Road"), when its name has one."""
+    types = [t for t in name if t in STREET_TYPES]
+    return not types or any(
+        pos in used for t in types for _, pos in hits.get(t, ())
+    )

@@ -11,8 +11,8 @@ Canonical choices, documented because other modules rely on them:
   become ``w``/``y``/``a``), apostrophes dropped ("Mary's" -> "marys"), other punctuation a
   space, abbreviations expanded. "St" means *saint* before a saint's name or at the start
   of the text, and *street* elsewhere: "St Marys St" -> "saint marys street".
-* ``key_tokens`` drops filler ("outside", "near", "the", ...), house numbers and a final
-  plural or possessive "s" on words of four letters or more, so that "St Mary Street",
+* ``key_tokens`` drops filler ("outside", "near", "the", ...) and a final plural or
+  possessive "s" on words of four letters or more, so that "St Mary Street",
   "St Marys St" and "st. mary's street" all become ``saint mary street``.
 * ``location_type`` reads the words only; the matcher refines it with the matched place
   (a matched licensed venue makes the location ``licensed_premises``). Parks, car parks,
@@ -27,6 +27,8 @@ import unicodedata
 # Abbreviations that mean one thing wherever they appear.
 ABBREVIATIONS = {
     "rd": "road",
+    "str": "street",
+    "strt": "street",
     "ave": "avenue",
     "av": "avenue",
     "avn": "avenue",
@@ -71,6 +73,7 @@ ABBREVIATIONS = {
     "twn": "town",
     "n/c": "nightclub",
     "caerdydd": "cardiff",
+    "sant": "saint",
     "macdonalds": "mcdonalds",
 }
 
@@ -117,6 +120,11 @@ STREET_TYPES = frozenset(
         "ffordd",
         "stryd",
         "lon",
+        "clos",
+        "rhodfa",
+        "cilgant",
+        "teras",
+        "llys",
         "bridge",
         "arcade",
         "precinct",
@@ -219,7 +227,6 @@ FILLER = frozenset(
         "rear",
         "next",
         "between",
-        "corner",
         "junction",
         "jct",
         "bottom",
@@ -300,6 +307,7 @@ GENERIC = frozenset(
         "outside",
         "square",
         "party",
+        "corner",
     }
 )
 
@@ -315,6 +323,8 @@ _SLASHED = re.compile(
 
 def _fold(text: str) -> str:
     """Lower-case and strip accents so Welsh circumflexes and typed variants compare equal."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -360,10 +370,14 @@ def stem(token: str) -> str:
 
 
 def key_tokens(normalised: str) -> tuple[str, ...]:
-    """Matching tokens of an already normalised text: no filler, no house numbers, stemmed."""
-    return tuple(
-        stem(t) for t in normalised.split() if t not in FILLER and not _DIGITS.fullmatch(t)
-    )
+    """Matching tokens of an already normalised text: no filler, stemmed. Numbers stay
+    (they are part of names like "Bar 33"); the matcher gives house numbers no weight."""
+    return tuple(stem(t) for t in normalised.split() if t not in FILLER)
+
+
+def is_number(token: str) -> bool:
+    """A house or unit number ("12", "3a")."""
+    return bool(_DIGITS.fullmatch(token))
 
 
 def match_key(text: str | None) -> str:
@@ -413,7 +427,8 @@ _UNKNOWN_TEXTS = frozenset(
     }
 )
 _DWELLINGS = frozenset(
-    {"home", "house", "flat", "address", "residence", "property", "bungalow", "bedsit", "room"}
+    {"home", "house", "flat", "address", "addr", "residence", "property", "bungalow", "bedsit",
+     "room"}
 )
 _OWN = frozenset({"patients", "patient", "own", "his", "her", "their", "my", "pt", "victims"})
 _OTHERS = frozenset(
@@ -465,6 +480,11 @@ _OTHERS = frozenset(
 # "walking home", "on the way home": a journey, not a dwelling.
 _JOURNEY = frozenset({"walking", "way", "going", "travelling", "heading", "driving", "cycling"})
 _SOMEBODYS = frozenset({"a", "private", "some", "another", "residential"})
+# Institutions called homes: places with an address, not somebody's dwelling.
+_INSTITUTION = frozenset(
+    {"nursing", "care", "residential", "childrens", "retirement", "rest", "funeral", "cheshire",
+     "community", "group", "nursin", "nurssing"}
+)
 # "Home" that does not mean a dwelling: brand names and institutions.
 _HOME_NOT_DWELLING = frozenset(
     {"bargains", "guard", "base", "sense", "store", "stores", "office", "depot", "care"}
@@ -503,20 +523,30 @@ _PUBLIC = frozenset(
 
 
 def _dwelling_type(tokens: list[str]) -> str | None:
-    """home / other_home from a dwelling word and whose it is; None when no dwelling is named."""
+    """home / other_home from a dwelling word and whose it is; None when no dwelling is named.
+
+    A bare "home" is a dwelling at the end of the text, before an address word, or after
+    "at"/"in"/"from"; before other words it is usually a shop's name ("Home Bargains").
+    """
     for i, token in enumerate(tokens):
         if token not in _DWELLINGS:
             continue
         following = tokens[i + 1] if i + 1 < len(tokens) else None
         before = tokens[max(0, i - 3) : i]
-        journey = bool(before) and before[-1] in _JOURNEY
-        if token == "home" and (following in _HOME_NOT_DWELLING or journey):
+        previous = before[-1] if before else None
+        if token == "home" and (
+            following in _HOME_NOT_DWELLING or previous in _JOURNEY or previous in _INSTITUTION
+        ):
             continue
-        if any(b in _OTHERS for b in before) or (following == "party"):
+        if any(b in _OTHERS for b in before) or following == "party":
             return "other_home"
-        if token == "home" or any(b in _OWN for b in before):
+        if any(b in _OWN for b in before):
             return "home"
-        if before and before[-1] in _SOMEBODYS:
+        if token == "home" and (
+            following is None or following in _DWELLINGS or previous in {"at", "in", "from"}
+        ):
+            return "home"
+        if previous in _SOMEBODYS:
             # "a house on X Road", "private address": a home, not said to be theirs
             return "other_home"
     return None
