@@ -105,6 +105,7 @@ class PlaceIndex:
         self.lon = np.array([p.lon for p in self.places], dtype=float)
         self.lat = np.array([p.lat for p in self.places], dtype=float)
         self.normalised_names = tuple(normalise(p.name) for p in self.places)
+        self.postcodes = frozenset(p.postcode for p in self.places if p.postcode)
         token_lists = [name_variants(p) for p in self.places]
         self._add_aliases(token_lists, aliases or {})
         self.df = self._document_frequencies(token_lists)
@@ -226,7 +227,7 @@ class PlaceIndex:
             return found
         if is_number(token):
             return 0.0  # a house number no name uses
-        return self.max_weight * (GENERIC_WEIGHT if token in GENERIC else 1.0)
+        return GENERIC_WEIGHT if token in GENERIC else self.max_weight
 
     def corrections(self, token: str) -> tuple[tuple[str, float], ...]:
         """Gazetteer words a typed word may stand for, with similarity 0-1, best first.

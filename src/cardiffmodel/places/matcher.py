@@ -49,7 +49,6 @@ DEFAULT_ALIASES: dict[str, str] = {
     "maccy ds": "McDonalds",
     "mcds": "McDonalds",
     "mcdees": "McDonalds",
-    "spoons": "Wetherspoons",
     "chippy lane": "Caroline Street",
 }
 
@@ -62,6 +61,7 @@ KIND_WORDS: dict[str, Callable[[Place], bool]] = {
     **dict.fromkeys(("cafe", "restaurant"), lambda p: p.category.startswith("Restaurant")),
     "takeaway": lambda p: p.category.startswith("Takeaway"),
 }
+POSTCODE_WEIGHT = 5.0  # a full postcode a venue has: about one uncommon word
 OUT_OF_ORDER = 0.9  # recall kept by a name whose words the text gives in another order
 TIE = 0.05  # candidates this close to the best raw score are indistinguishable by text
 DECISION_CACHE_SIZE = 200_000  # distinct word sets remembered; cleared when full
@@ -83,8 +83,8 @@ FEATURES = (
     "street_support",  # a venue whose street (or postcode) the text also gives
     "is_street",
 )
-COEFFICIENTS = (-7.074, 3.79, 0.363, -1.186, 0.152, 1.754, 1.888, 1.956, 3.543)
-MIN_SCORE = 0.862
+COEFFICIENTS = (-7.091, 2.737, 0.32, -1.101, 1.463, 1.907, 1.71, 1.526, 3.762)
+MIN_SCORE = 0.871
 
 
 @dataclass(frozen=True)
@@ -257,14 +257,18 @@ class Matcher:
                 hits.setdefault(word, []).append((sim, pos))
         for found in hits.values():
             found.sort(key=lambda sp: (-sp[0], sp[1]))
+        at = {(word, pos): sim for word, found in hits.items() for sim, pos in found}
         total = sum(weights)
+        if postcode not in index.postcodes:
+            postcode = ""  # a postcode no venue has (a home's?) is neither evidence nor noise
+        total += POSTCODE_WEIGHT if postcode else 0.0
         ids = index.streets_in(tokens)  # "station road", "park place": common words only
         if not generic_only:
             ids |= index.candidates(hits)
         scored = [
             c
             for i in ids
-            if (c := self._score_one(i, tokens, hits, weights, total, postcode)) is not None
+            if (c := self._score_one(i, tokens, hits, at, weights, total, postcode)) is not None
         ]
         scored.sort(key=lambda c: (-c.raw, -index.places[c.place].crimes, c.place))
         return scored
@@ -274,39 +278,53 @@ class Matcher:
         i: int,
         tokens: tuple[str, ...],
         hits: dict[str, list[tuple[float, int]]],
+        at: dict[tuple[str, int], float],
         weights: list[float],
         total: float,
         postcode: str,
     ) -> _Candidate | None:
         """How much of place ``i``'s name the text holds, and how much of the text the
-        place's name, street and postcode explain."""
+        place's name, street and postcode explain.
+
+        A street's name must appear as a run of words in order and with its type word
+        ("Bishopston" alone names no street, and "Ty Coch / Station Road" not Ty-Coch Road);
+        a venue's words may come in any order (at a small cost) and with gaps.
+        """
         index = self.index
+        place = index.places[i]
+        is_street = place.kind == "street"
         best: tuple[float, dict[int, float], tuple[str, ...]] | None = None
         for name in index.names[i]:
-            recall, used = _overlap(name, hits, {})
+            if is_street:
+                recall, used = _run_overlap(name, at, {}, len(tokens))
+                if not _type_given(name, at, used):
+                    continue
+            else:
+                recall, used = _overlap(name, hits, {})
             if best is None or recall > best[0]:
                 best = (recall, used, name.tokens)
         if best is None or not best[1]:
             return None
         recall, used, name_tokens = best
-        place = index.places[i]
-        if place.kind == "street" and not _type_given(name_tokens, hits, used):
-            return None  # "Bishopston" alone names no street; "Bishopston Rd" does
         support = False
         street = index.street_names[i]
         if street is not None:
-            street_recall, street_used = _overlap(street, hits, used)
+            street_recall, street_used = _run_overlap(street, at, used, len(tokens))
             if street_recall >= 0.75:
                 support = True
                 used = {**used, **street_used}
+        postcode_weight = 0.0
         if postcode and place.postcode == postcode:
             support = True
+            postcode_weight = POSTCODE_WEIGHT
         if place.kind == "venue":
             used = {**used, **self._kind_words(place, tokens, used)}
-        used_weight = sum(weights[p] for p in used)
+        used_weight = sum(weights[p] for p in used) + postcode_weight
         coverage = used_weight / total if total else 0.0
         similarity = (
-            sum(weights[p] * s for p, s in used.items()) / used_weight if used_weight else 0.0
+            (sum(weights[p] * s for p, s in used.items()) + postcode_weight) / used_weight
+            if used_weight
+            else 0.0
         )
         return _Candidate(
             i,
@@ -501,26 +519,50 @@ def _overlap(
     and their similarity."""
     matched = 0.0
     used: dict[int, float] = {}
+    last = -1
     for token, weight in name.pairs:
         found = hits.get(token)
         if found is None:
             continue
-        for sim, pos in found:
-            if pos not in used and pos not in taken:
-                matched += weight * sim
-                used[pos] = sim
-                break
+        free = [(sim, pos) for sim, pos in found if pos not in used and pos not in taken]
+        if not free:
+            continue
+        # keep the name's order where the text allows ("Waterloo Gardens Teahouse on
+        # Waterloo Gardens" uses the first "Waterloo Gardens" for the name)
+        sim, pos = next(((s, p) for s, p in free if p > last), free[0])
+        matched += weight * sim
+        used[pos] = sim
+        last = pos
     recall = matched / name.total if name.total else 0.0
     if list(used) != sorted(used):
         recall *= OUT_OF_ORDER  # "Pant Glas" is not "Glas-y-Pant"
     return recall, used
 
 
+def _run_overlap(
+    name: Name, at: dict[tuple[str, int], float], taken: Mapping[int, float], n: int
+) -> tuple[float, dict[int, float]]:
+    """Like ``_overlap`` but only over runs of consecutive text words in the name's order
+    (the name may overhang either end of the text: "Cowbridge Rd" for Cowbridge Road East)."""
+    best, best_used = 0.0, {}
+    size = len(name.pairs)
+    for start in range(1 - size, n):
+        matched = 0.0
+        used: dict[int, float] = {}
+        for k, (token, weight) in enumerate(name.pairs):
+            pos = start + k
+            sim = at.get((token, pos)) if pos not in taken else None
+            if sim:
+                matched += weight * sim
+                used[pos] = sim
+        if matched > best:
+            best, best_used = matched, used
+    return (best / name.total if name.total else 0.0), best_used
+
+
 def _type_given(
-    name: tuple[str, ...], hits: dict[str, list[tuple[float, int]]], used: Mapping[int, float]
+    name: Name, at: dict[tuple[str, int], float], used: Mapping[int, float]
 ) -> bool:
-    """Whether the text gives a street's type word ("Road"), when its name has one."""
-    types = [t for t in name if t in STREET_TYPES]
-    return not types or any(
-        pos in used for t in types for _, pos in hits.get(t, ())
-    )
+    """Whether the text gives a street's type word ("Road", or "Rd") where its name has one."""
+    types = {t for t in name.tokens if t in STREET_TYPES}
+    return not types or any((t, pos) in at for t in types for pos in used)

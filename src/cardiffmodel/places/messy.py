@@ -78,9 +78,11 @@ class LabelledText:
     """One generated text and what it names.
 
     ``truth`` is the place named (None when none: a home, a vague text, a held-out venue
-    alone); ``lon``/``lat`` its point; ``accept`` other place ids counted right (the street
-    of a held-out venue named with its street); ``resolvable`` says the text names one
-    place uniquely enough for a careful reader of the gazetteer to find it.
+    alone); ``lon``/``lat`` its point; ``accept`` other place ids counted right: the street
+    a text names with its venue ("Coffee House, Cowbridge Rd East" placed on Cowbridge Road
+    East is what the text says, though the street's point may be far from the venue);
+    ``resolvable`` says the text names one place uniquely enough for a careful reader of
+    the gazetteer to find it.
     """
 
     text: str
@@ -175,12 +177,20 @@ class _Truths:
 
     def __init__(self, kept: Sequence[Place]):
         self.by_name: dict[tuple[str, ...], list[Place]] = defaultdict(list)
+        self.by_start: dict[tuple[str, ...], list[Place]] = defaultdict(list)
         for place in kept:
             for variant in name_variants(place):
                 self.by_name[variant].append(place)
+                for end in range(1, len(variant) + 1):
+                    self.by_start[variant[:end]].append(place)
 
-    def unique(self, name: str, place: Place, street: str | None = None) -> bool:
-        same = self.by_name.get(key_tokens(normalise(name)), [])
+    def unique(
+        self, name: str, place: Place, street: str | None = None, partial: bool = False
+    ) -> bool:
+        """Whether ``name`` (the first words of names, when ``partial``) names ``place``
+        alone, or alone on ``street``."""
+        tokens = key_tokens(normalise(name))
+        same = (self.by_start if partial else self.by_name).get(tokens, [])
         if street is not None:
             street_key = key_tokens(normalise(street))
             same = [p for p in same if key_tokens(normalise(p.street))[-len(street_key):]
@@ -198,12 +208,16 @@ def _metres(a: Place, b: Place) -> float:
     return math.hypot((a.lon - b.lon) * math.cos(mean_lat), a.lat - b.lat) * 111_195.0
 
 
-def _spoken_name(place: Place, rng: random.Random) -> str:
-    """The name as people say it: the FSA name, or without company words and "Cardiff"."""
+def _spoken_name(place: Place, rng: random.Random) -> tuple[str, bool]:
+    """The name as people say it: the FSA name, without company words and "Cardiff", or
+    (for names of three or more words) just the first two words; and whether it is partial."""
     variants = name_variants(place)
-    if len(variants) > 1 and rng.random() < 0.6:
-        return " ".join(variants[1]).title()
-    return place.name
+    roll = rng.random()
+    if len(variants[-1]) >= 3 and roll < 0.15:
+        return " ".join(variants[-1][:2]).title(), True
+    if len(variants) > 1 and roll < 0.6:
+        return " ".join(variants[-1]).title(), False
+    return place.name, False
 
 
 def labelled_texts(
@@ -251,7 +265,7 @@ def labelled_texts(
             if not held_out:
                 continue
             place = rng.choice(held_out)
-            name = noise.words(_spoken_name(place, rng), typo_rate)
+            name = noise.words(_spoken_name(place, rng)[0], typo_rate)
             street = _street_place(place, streets_by_key)
             if street is not None and rng.random() < 0.5:
                 text = noise.case(
@@ -264,22 +278,24 @@ def labelled_texts(
             out.append(LabelledText(text, None, place.lon, place.lat, accept, kind, False))
             continue
         place = rng.choices(venues, venue_weights)[0]
-        spoken = _spoken_name(place, rng)
+        spoken, partial = _spoken_name(place, rng)
         street_name = _address_street(place, streets_by_key)
         if kind == "venue_street" and street_name:
             text = (
                 noise.prefix() + noise.words(spoken, typo_rate) + rng.choice(SEPARATORS)
                 + noise.words(street_name, typo_rate)
             )
-            resolvable = truths.unique(spoken, place, street_name)
+            resolvable = truths.unique(spoken, place, street_name, partial)
+            street = _street_place(place, streets_by_key)
+            accept = (street.place_id,) if street is not None else ()
         else:
-            kind = "venue"
+            kind, accept = "venue", ()
             text = noise.prefix() + noise.words(spoken, typo_rate)
             if place.licensed and rng.random() < 0.2:
                 text += rng.choice((" pub", " bar", " club", " nightclub"))
-            resolvable = truths.unique(spoken, place)
+            resolvable = truths.unique(spoken, place, partial=partial)
         out.append(
-            LabelledText(noise.case(text), place.place_id, place.lon, place.lat, (), kind,
+            LabelledText(noise.case(text), place.place_id, place.lon, place.lat, accept, kind,
                          resolvable)
         )
     return out
