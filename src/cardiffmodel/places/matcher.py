@@ -61,6 +61,7 @@ KIND_WORDS: dict[str, Callable[[Place], bool]] = {
     **dict.fromkeys(("cafe", "restaurant"), lambda p: p.category.startswith("Restaurant")),
     "takeaway": lambda p: p.category.startswith("Takeaway"),
 }
+MIN_STREET_RECALL = 0.6  # "Cowbridge Rd" names Cowbridge Road East; "Tyla" is not Tyla Gwyn
 POSTCODE_WEIGHT = 5.0  # a full postcode a venue has: about one uncommon word
 OUT_OF_ORDER = 0.9  # recall kept by a name whose words the text gives in another order
 TIE = 0.05  # candidates this close to the best raw score are indistinguishable by text
@@ -83,8 +84,8 @@ FEATURES = (
     "street_support",  # a venue whose street (or postcode) the text also gives
     "is_street",
 )
-COEFFICIENTS = (-7.091, 2.737, 0.32, -1.101, 1.463, 1.907, 1.71, 1.526, 3.762)
-MIN_SCORE = 0.871
+COEFFICIENTS = (-7.262, 2.818, 0.618, -1.062, 1.238, 1.847, 1.731, 1.503, 3.755)
+MIN_SCORE = 0.87
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,7 @@ class Matcher:
         for name in index.names[i]:
             if is_street:
                 recall, used = _run_overlap(name, at, {}, len(tokens))
-                if not _type_given(name, at, used):
+                if recall < MIN_STREET_RECALL or not _type_given(name, at, used):
                     continue
             else:
                 recall, used = _overlap(name, hits, {})
