@@ -87,8 +87,8 @@ FEATURES = (
     "street_support",  # a venue whose street (or postcode) the text also gives
     "is_street",
 )
-COEFFICIENTS = (-7.262, 2.818, 0.618, -1.062, 1.238, 1.847, 1.731, 1.503, 3.755)
-MIN_SCORE = 0.87
+COEFFICIENTS = (-7.456, 2.354, 0.922, -1.096, 1.442, 1.815, 1.843, 1.693, 3.542)
+MIN_SCORE = 0.851
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,10 @@ PREFIXES = (
     ("behind ", 1),
     ("OUTSIDE ", 1),
 )
+NARRATIVE = (
+    " by group of males", " after leaving the club", " at about 2am", " whilst walking home",
+    " punched by unknown male", ", hit with bottle", " - police aware",
+)
 SEPARATORS = (" on ", ", ", " ", " - ", " in ", " o/s ", "/", " nr ")
 HOME_TEXTS = (
     "pts home", "pt's home", "patients home", "Patient's home address", "home", "at home",
@@ -229,7 +233,8 @@ def labelled_texts(
 ) -> list[LabelledText]:
     """``n`` labelled texts in a fixed mix: venue (28%), venue with street (20%), street
     (25%), held-out venue alone or with its street (9%), home (8%), someone else's home
-    (3%), vague or blank (7%)."""
+    (3%), vague or blank (7%). One venue or street text in 12 trails a few words of story
+    ("by group of males")."""
     rng = random.Random(seed)
     noise = _Noise(rng)
     truths = _Truths(kept)
@@ -255,7 +260,8 @@ def labelled_texts(
             continue
         if kind == "street":
             place = rng.choices(streets, street_weights)[0]
-            text = noise.case(noise.prefix() + noise.words(place.name, typo_rate))
+            text = noise.prefix() + noise.words(place.name, typo_rate)
+            text = noise.case(text + (rng.choice(NARRATIVE) if rng.random() < 0.08 else ""))
             resolvable = truths.unique(place.name, place)
             out.append(
                 LabelledText(text, place.place_id, place.lon, place.lat, (), kind, resolvable)
@@ -294,6 +300,8 @@ def labelled_texts(
             if place.licensed and rng.random() < 0.2:
                 text += rng.choice((" pub", " bar", " club", " nightclub"))
             resolvable = truths.unique(spoken, place, partial=partial)
+        if rng.random() < 0.08:
+            text += rng.choice(NARRATIVE)
         out.append(
             LabelledText(noise.case(text), place.place_id, place.lon, place.lat, accept, kind,
                          resolvable)
