@@ -14,6 +14,7 @@ text extrapolated (and said so in the row). Throughput is measured on a realisti
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -25,7 +26,9 @@ from cardiffmodel.places.matcher import Matcher
 from cardiffmodel.places.messy import UHW_SITE, labelled_texts, split_gazetteer
 from cardiffmodel.places.normalise import normalise
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(
+    os.environ.get("CARDIFF_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")
+)
 SEED = 7  # calibration used 20201113: different texts, different held-out venues
 N_LABELLED = 20_000
 N_BASELINE = 1_500

@@ -21,6 +21,8 @@ The benchmark then measures precision on a different seed and different held-out
 from __future__ import annotations
 
 import math
+import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,10 +146,15 @@ def fit(places: Sequence[Place], n: int = N_TEXTS, seed: int = CALIBRATION_SEED)
 
 
 def main() -> None:
-    """Print the fitted constants to paste into matcher.py."""
-    result = fit(cardiff_gazetteer(Path("/work/shared/data")))
-    print(f"rows={result.n_rows} placed_share={result.placed_share:.3f} "
-          f"precision={result.precision:.4f}")
+    """Print the fitted constants to paste into matcher.py. The data folder is the first
+    argument, else ``$CARDIFF_DATA``, else ``../shared/data`` beside the project."""
+    default = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+    data = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CARDIFF_DATA", default))
+    result = fit(cardiff_gazetteer(data))
+    print(
+        f"rows={result.n_rows} placed_share={result.placed_share:.3f} "
+        f"precision={result.precision:.4f}"
+    )
     print("FEATURES =", FEATURES)
     print("COEFFICIENTS =", result.coefficients)
     print("MIN_SCORE =", result.min_score)

@@ -14,7 +14,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
 import jellyfish
 import numpy as np
@@ -305,10 +304,3 @@ class PlaceIndex:
         """Distance from place ``i`` to a point (equirectangular; exact enough in a city)."""
         mean_lat = math.radians((self.lat[i] + lat) / 2)
         return math.hypot((self.lon[i] - lon) * math.cos(mean_lat), self.lat[i] - lat) * 111_195.0
-
-
-def pairs_far_apart(index: PlaceIndex, ids: Sequence[int], metres: float) -> bool:
-    """Whether any two of the places are further apart than ``metres``."""
-    return any(
-        index.metres(a, index.lon[b], index.lat[b]) > metres for a, b in combinations(ids, 2)
-    )

@@ -9,19 +9,24 @@ How a text is resolved, in order:
    gazetteer's words and lead, through an inverted index, to candidate places
    (``index.PlaceIndex``); only candidates are scored, never the whole gazetteer.
 3. Each candidate is scored by how much of its name the text holds (``recall``) and how
-   much of the text its name, its street and its postcode explain (``coverage``). So "o/s
-   Walkabout St Marys St" prefers the Walkabout on St Mary Street to the street itself,
-   and "McDonalds Queen St" the branch on Queen Street to the other eight.
+   much of the text its name, its street, its postcode and its kind ("pub", "school")
+   explain (``coverage``). A street must be named as a run of words with its type
+   ("Queen St"); a venue's words may be scattered. So "o/s Walkabout St Marys St" prefers
+   the Walkabout on St Mary Street to the street itself, "McDonalds Queen St" the branch
+   on Queen Street to the other eight, and "Coffee House, Cowbridge Rd East" (a venue the
+   gazetteer lacks) falls back to the street, saying which words it could not place.
 4. Candidates scoring within ``TIE`` of the best form a group. A group of different names
-   is ambiguous. A group of one name in several places (a chain, or two streets called
-   Queen Street) is split by a prior share: crimes recorded on the street (police.uk), and,
-   when the attended hospital is given, a gravity model (share proportional to
-   1 / (distance + 1 km)^2), the assumption the R ``istv`` package makes implicitly when it
-   breaks ties by distance. Neither is fitted: both are stated assumptions.
+   is ambiguous; so is a text naming a venue that stands elsewhere than the street it
+   names ("conflict"). A group of one name in several places (a chain, or two streets
+   called Queen Street) is split by a prior share: crimes recorded on the street
+   (police.uk), and, when the attended hospital is given, a gravity model (share
+   proportional to 1 / (distance + 1 km)^2), the assumption the R ``istv`` package makes
+   implicitly when it breaks ties by distance. Neither is fitted: both are stated
+   assumptions.
 5. ``score`` = P(the text names a place of the group) x the chosen place's share. The
    first factor is a logistic model of the candidate's features whose coefficients were
    fitted on a labelled synthetic set (see ``calibrate.py``, which reproduces them).
-   ``min_score`` is the lowest score that kept precision at or above 0.98 there.
+   ``min_score`` is the lowest score that kept precision at or above 0.985 there.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from cardiffmodel.places.normalise import (
     GENERIC,
     STREET_TYPES,
     extract_postcode,
+    is_number,
     key_tokens,
     normalise,
     type_of_normalised,
@@ -97,8 +103,10 @@ class Match:
 
     ``score`` is the probability that ``place_id`` is right (0 when there is no place);
     ``status`` is ``matched``, ``unresolved`` or ``home``; ``method`` is one of
-    ``schema.MATCH_METHODS``; ``reason`` says why a text is unresolved (or what was
-    doubted when it matched).
+    ``schema.MATCH_METHODS`` (``exact``: the text is the place's name; ``normalised``: its
+    words after cleaning; ``fuzzy``: after spelling corrections); ``reason`` says why a
+    text is unresolved, or for a match what was doubted (namesakes chosen between, words
+    left unplaced); it is "" for a clean match.
     """
 
     place_id: str | None
@@ -248,7 +256,7 @@ class Matcher:
         decision = self._decisions.get(key)
         if decision is None:
             ranked = self._score(tokens, postcode, generic_only)
-            decision = self._decide(ranked, site) if ranked else _NOTHING
+            decision = self._decide(ranked, tokens, site) if ranked else _NOTHING
             if len(self._decisions) >= DECISION_CACHE_SIZE:
                 self._decisions.clear()
             self._decisions[key] = decision
@@ -371,7 +379,12 @@ class Matcher:
 
     # ---- deciding --------------------------------------------------------------------
 
-    def _decide(self, ranked: list[_Candidate], site: tuple[float, float] | None) -> _Decision:
+    def _decide(
+        self,
+        ranked: list[_Candidate],
+        tokens: tuple[str, ...],
+        site: tuple[float, float] | None,
+    ) -> _Decision:
         """Choose among the ranked candidates, or say why not (independent of the words'
         location type, so one decision serves every text with the same matching words)."""
         index = self.index
@@ -414,8 +427,14 @@ class Matcher:
                 f"best match '{place.name}' ({place.place_id}) too uncertain: "
                 f"score {score:.2f} < {self.min_score:.2f}",
             )
-        chosen_among = f"chosen among {len(spots)} places named '{place.name}'"
-        return decision(True, "" if len(spots) == 1 else chosen_among)
+        notes = []
+        if len(spots) > 1:
+            notes.append(f"chosen among {len(spots)} places named '{place.name}'")
+        left = [t for p, t in enumerate(tokens) if p not in chosen.used and t not in GENERIC
+                and not is_number(t)]
+        if left:
+            notes.append(f"words not placed: '{' '.join(left)}'")
+        return decision(True, "; ".join(notes))
 
     def _diagnosis(self, decision: _Decision, normalised: str, kind: str) -> Diagnosis:
         place = self.index.places[decision.place]
