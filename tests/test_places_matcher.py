@@ -111,8 +111,12 @@ def test_matched_licensed_venue_makes_the_location_licensed_premises(matcher):
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("pts home", "home"), ("pt's home address", "home"), ("friends house", "other_home"),
-     ("partners flat", "other_home")],
+    [
+        ("pts home", "home"),
+        ("pt's home address", "home"),
+        ("friends house", "other_home"),
+        ("partners flat", "other_home"),
+    ],
 )
 def test_homes_are_classified_and_never_placed(matcher, text, kind):
     found = matcher.match(text)

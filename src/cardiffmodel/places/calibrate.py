@@ -134,8 +134,9 @@ def fit(places: Sequence[Place], n: int = N_TEXTS, seed: int = CALIBRATION_SEED)
     x = np.array(rows)
     beta = fit_logistic(x, np.array(group_right, dtype=float))
     scores = np.array(shares) / (1.0 + np.exp(-(x @ beta)))
-    min_score, precision = threshold_for(scores, np.array(chosen_right, dtype=float),
-                                         TARGET_PRECISION)
+    min_score, precision = threshold_for(
+        scores, np.array(chosen_right, dtype=float), TARGET_PRECISION
+    )
     return Calibration(
         tuple(round(float(b), 3) for b in beta),
         round(min_score, 3),

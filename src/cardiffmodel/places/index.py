@@ -32,8 +32,20 @@ from cardiffmodel.places.normalise import (
 # Words dropped from the ends of a business name to get the name people say:
 # "Costa Ltd" -> "costa", "Revolution Cardiff" -> "revolution".
 NAME_NOISE = frozenset(
-    {"ltd", "limited", "plc", "llp", "uk", "cardiff", "co", "company", "restaurant",
-     "restaurants", "group", "the"}
+    {
+        "ltd",
+        "limited",
+        "plc",
+        "llp",
+        "uk",
+        "cardiff",
+        "co",
+        "company",
+        "restaurant",
+        "restaurants",
+        "group",
+        "the",
+    }
 )
 
 # Words held by more places than this never generate candidates (they still score).
@@ -136,8 +148,10 @@ class PlaceIndex:
             alias_tokens = key_tokens(normalise(alias))
             if not alias_tokens:
                 continue
-            targets = [by_id[target]] if target in by_id else by_name.get(
-                key_tokens(normalise(target)), []
+            targets = (
+                [by_id[target]]
+                if target in by_id
+                else by_name.get(key_tokens(normalise(target)), [])
             )
             for i in targets:
                 if alias_tokens not in token_lists[i]:
@@ -283,8 +297,10 @@ class PlaceIndex:
         found: set[int] = set()
         for word in ordered:
             postings = self.postings.get(word, ())
-            if postings and (len(postings) <= MAX_GENERATING_DF or not found) and (
-                word not in GENERIC
+            if (
+                postings
+                and (len(postings) <= MAX_GENERATING_DF or not found)
+                and (word not in GENERIC)
             ):
                 found.update(postings)
         return found

@@ -33,21 +33,21 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from cardiffmodel.places.gazetteer import Place
-from cardiffmodel.places.index import Name, PlaceIndex
+from cardiffmodel.places.index import PlaceIndex
 from cardiffmodel.places.normalise import (
     GENERIC,
-    STREET_TYPES,
     extract_postcode,
     is_number,
     key_tokens,
     normalise,
     type_of_normalised,
 )
+from cardiffmodel.places.scoring import Candidate, score_candidates
 
 # Short forms ED staff use for well-known places; targets are names (matched to every
 # place with that name) or place ids. Deployments add their own through ``aliases``.
@@ -60,18 +60,6 @@ DEFAULT_ALIASES: dict[str, str] = {
     "chippy lane": "Caroline Street",
 }
 
-# Words naming a kind of venue, and whether a venue is of that kind.
-KIND_WORDS: dict[str, Callable[[Place], bool]] = {
-    **dict.fromkeys(("pub", "bar", "club", "nightclub", "inn"), lambda p: p.licensed),
-    **dict.fromkeys(("school", "college"), lambda p: p.category.startswith("School")),
-    "hotel": lambda p: p.category.startswith("Hotel"),
-    **dict.fromkeys(("shop", "store"), lambda p: p.category.startswith("Retailers")),
-    **dict.fromkeys(("cafe", "restaurant"), lambda p: p.category.startswith("Restaurant")),
-    "takeaway": lambda p: p.category.startswith("Takeaway"),
-}
-MIN_STREET_RECALL = 0.6  # "Cowbridge Rd" names Cowbridge Road East; "Tyla" is not Tyla Gwyn
-POSTCODE_WEIGHT = 5.0  # a full postcode a venue has: about one uncommon word
-OUT_OF_ORDER = 0.9  # recall kept by a name whose words the text gives in another order
 TIE = 0.05  # candidates this close to the best raw score are indistinguishable by text
 PARALLEL_MIN = 20_000  # distinct texts worth sharing among processes
 DECISION_CACHE_SIZE = 200_000  # distinct word sets remembered; cleared when full
@@ -118,20 +106,6 @@ class Match:
     method: str
     location_type: str
     reason: str
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    place: int
-    raw: float
-    recall: float
-    coverage: float
-    similarity: float
-    used_weight: float
-    unexplained: float
-    street_support: bool
-    name: tuple[str, ...]
-    used: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -225,7 +199,8 @@ class Matcher:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 parts = list(pool.map(_resolve_chunk, [self] * workers, chunks))
             resolved = {
-                pair: match for chunk, part in zip(chunks, parts, strict=True)
+                pair: match
+                for chunk, part in zip(chunks, parts, strict=True)
                 for pair, match in zip(chunk, part, strict=True)
             }
         else:
@@ -249,13 +224,13 @@ class Matcher:
         if not tokens:
             return _plain(_unresolved(kind, f"too vague: no place named in '{normalised}'"))
         generic_only = all(t in GENERIC for t in tokens)
-        if generic_only and not self._is_street_name(tokens):
+        if generic_only and not self.index.streets_in(tokens):
             words = " ".join(tokens)
             return _plain(_unresolved(kind, f"too vague: only general words ('{words}')"))
         key = (tokens, postcode, site)
         decision = self._decisions.get(key)
         if decision is None:
-            ranked = self._score(tokens, postcode, generic_only)
+            ranked = score_candidates(self.index, tokens, postcode, generic_only)
             decision = self._decide(ranked, tokens, site) if ranked else _NOTHING
             if len(self._decisions) >= DECISION_CACHE_SIZE:
                 self._decisions.clear()
@@ -266,122 +241,11 @@ class Matcher:
 
     # ---- scoring ---------------------------------------------------------------------
 
-    def _is_street_name(self, tokens: tuple[str, ...]) -> bool:
-        return any(self.index.places[i].kind == "street" for i in self.index.exact.get(tokens, ()))
-
-    def _score(self, tokens: tuple[str, ...], postcode: str, generic_only: bool) -> list[
-        _Candidate
-    ]:
-        """Score every candidate place of the words, best first."""
-        index = self.index
-        hits: dict[str, list[tuple[float, int]]] = {}
-        weights = []
-        for pos, token in enumerate(tokens):
-            corrections = index.corrections(token)
-            weights.append(index.query_weight(corrections[0][0] if corrections else token))
-            for word, sim in corrections:
-                hits.setdefault(word, []).append((sim, pos))
-        for found in hits.values():
-            found.sort(key=lambda sp: (-sp[0], sp[1]))
-        at = {(word, pos): sim for word, found in hits.items() for sim, pos in found}
-        total = sum(weights)
-        if postcode not in index.postcodes:
-            postcode = ""  # a postcode no venue has (a home's?) is neither evidence nor noise
-        total += POSTCODE_WEIGHT if postcode else 0.0
-        ids = index.streets_in(tokens)  # "station road", "park place": common words only
-        if not generic_only:
-            ids |= index.candidates(hits)
-        scored = [
-            c
-            for i in ids
-            if (c := self._score_one(i, tokens, hits, at, weights, total, postcode)) is not None
-        ]
-        scored.sort(key=lambda c: (-c.raw, -index.places[c.place].crimes, c.place))
-        return scored
-
-    def _score_one(
-        self,
-        i: int,
-        tokens: tuple[str, ...],
-        hits: dict[str, list[tuple[float, int]]],
-        at: dict[tuple[str, int], float],
-        weights: list[float],
-        total: float,
-        postcode: str,
-    ) -> _Candidate | None:
-        """How much of place ``i``'s name the text holds, and how much of the text the
-        place's name, street and postcode explain.
-
-        A street's name must appear as a run of words in order and with its type word
-        ("Bishopston" alone names no street, and "Ty Coch / Station Road" not Ty-Coch Road);
-        a venue's words may come in any order (at a small cost) and with gaps.
-        """
-        index = self.index
-        place = index.places[i]
-        is_street = place.kind == "street"
-        best: tuple[float, dict[int, float], tuple[str, ...]] | None = None
-        for name in index.names[i]:
-            if is_street:
-                recall, used = _run_overlap(name, at, {}, len(tokens))
-                if recall < MIN_STREET_RECALL or not _type_given(name, at, used):
-                    continue
-            else:
-                recall, used = _overlap(name, hits, {})
-            if best is None or recall > best[0]:
-                best = (recall, used, name.tokens)
-        if best is None or not best[1]:
-            return None
-        recall, used, name_tokens = best
-        support = False
-        street = index.street_names[i]
-        if street is not None:
-            street_recall, street_used = _run_overlap(street, at, used, len(tokens))
-            if street_recall >= 0.75:
-                support = True
-                used = {**used, **street_used}
-        postcode_weight = 0.0
-        if postcode and place.postcode == postcode:
-            support = True
-            postcode_weight = POSTCODE_WEIGHT
-        if place.kind == "venue":
-            used = {**used, **self._kind_words(place, tokens, used)}
-        used_weight = sum(weights[p] for p in used) + postcode_weight
-        coverage = used_weight / total if total else 0.0
-        similarity = (
-            (sum(weights[p] * s for p, s in used.items()) + postcode_weight) / used_weight
-            if used_weight
-            else 0.0
-        )
-        return _Candidate(
-            i,
-            recall * coverage,
-            recall,
-            coverage,
-            similarity,
-            used_weight,
-            total - used_weight,
-            support,
-            name_tokens,
-            frozenset(used),
-        )
-
-    @staticmethod
-    def _kind_words(place: Place, tokens: tuple[str, ...], used: Mapping[int, float]) -> dict[
-        int, float
-    ]:
-        """Text words saying what kind of place it is ("pub", "school") that this venue is:
-        they are explained by it ("Kings Castle pub")."""
-        return {
-            pos: 1.0
-            for pos, token in enumerate(tokens)
-            if pos not in used and token in KIND_WORDS and KIND_WORDS[token](place)
-        }
-
     # ---- deciding --------------------------------------------------------------------
 
     def _decide(
         self,
-        ranked: list[_Candidate],
+        ranked: list[Candidate],
         tokens: tuple[str, ...],
         site: tuple[float, float] | None,
     ) -> _Decision:
@@ -402,7 +266,13 @@ class Matcher:
 
         def decision(matched: bool, reason: str) -> _Decision:
             return _Decision(
-                chosen.place, matched, score, reason, features, share, group,
+                chosen.place,
+                matched,
+                score,
+                reason,
+                features,
+                share,
+                group,
                 chosen.similarity >= 1.0,
             )
 
@@ -430,8 +300,11 @@ class Matcher:
         notes = []
         if len(spots) > 1:
             notes.append(f"chosen among {len(spots)} places named '{place.name}'")
-        left = [t for p, t in enumerate(tokens) if p not in chosen.used and t not in GENERIC
-                and not is_number(t)]
+        left = [
+            t
+            for p, t in enumerate(tokens)
+            if p not in chosen.used and t not in GENERIC and not is_number(t)
+        ]
         if left:
             notes.append(f"words not placed: '{' '.join(left)}'")
         return decision(True, "; ".join(notes))
@@ -458,11 +331,11 @@ class Matcher:
             )
         return Diagnosis(match, decision.features, place.place_id, decision.share, decision.group)
 
-    def _apart(self, a: _Candidate, b: _Candidate) -> bool:
+    def _apart(self, a: Candidate, b: Candidate) -> bool:
         index = self.index
         return index.metres(a.place, index.lon[b.place], index.lat[b.place]) > SAME_SPOT_M
 
-    def _conflict(self, chosen: _Candidate, ranked: list[_Candidate]) -> str:
+    def _conflict(self, chosen: Candidate, ranked: list[Candidate]) -> str:
         """A reason when the text also names, in words the chosen place leaves unexplained,
         one distinct venue standing elsewhere ("Revolution on St Mary Street" when the only
         Revolution is on Castle Street); "" when there is no such conflict."""
@@ -475,9 +348,7 @@ class Matcher:
             and index.places[c.place].kind == "venue"
             and c.used_weight >= 0.5 * index.max_weight
         ]
-        if not others or self._apart(others[0], others[-1]) or len(
-            {c.name for c in others}
-        ) > 1:
+        if not others or self._apart(others[0], others[-1]) or len({c.name for c in others}) > 1:
             return ""  # nothing, or a chain name the text does not pin down
         venue = others[0]
         if not self._apart(chosen, venue):
@@ -489,9 +360,9 @@ class Matcher:
             f"{named.street or 'an unknown street'}), {distance:.0f} m apart"
         )
 
-    def _spots(self, tied: list[_Candidate]) -> list[list[_Candidate]]:
+    def _spots(self, tied: list[Candidate]) -> list[list[Candidate]]:
         """Group tied candidates standing within ``SAME_SPOT_M`` of each other."""
-        spots: list[list[_Candidate]] = []
+        spots: list[list[Candidate]] = []
         for c in tied:
             for spot in spots:
                 if not self._apart(spot[0], c):
@@ -501,9 +372,9 @@ class Matcher:
                 spots.append([c])
         return spots
 
-    def _shares(self, spots: list[list[_Candidate]], site: tuple[float, float] | None) -> list[
-        float
-    ]:
+    def _shares(
+        self, spots: list[list[Candidate]], site: tuple[float, float] | None
+    ) -> list[float]:
         """Prior share of each spot: (crimes + 1), times a gravity term when a site is given."""
         index = self.index
         weights = []
@@ -516,7 +387,7 @@ class Matcher:
         total = sum(weights)
         return [w / total for w in weights]
 
-    def features(self, c: _Candidate, margin: float) -> tuple[float, ...]:
+    def features(self, c: Candidate, margin: float) -> tuple[float, ...]:
         """The calibration features of a chosen candidate (order of ``FEATURES``)."""
         return (
             1.0,
@@ -546,63 +417,6 @@ class Matcher:
         if place.kind == "street" and kind == "other":
             return "street"
         return kind
-
-
-def _overlap(
-    name: Name, hits: dict[str, list[tuple[float, int]]], taken: Mapping[int, float]
-) -> tuple[float, dict[int, float]]:
-    """Weighted share of a name's words found in the text (each text word used once, and
-    not one already in ``taken``; less when out of order), with the text positions used
-    and their similarity."""
-    matched = 0.0
-    used: dict[int, float] = {}
-    last = -1
-    for token, weight in name.pairs:
-        found = hits.get(token)
-        if found is None:
-            continue
-        free = [(sim, pos) for sim, pos in found if pos not in used and pos not in taken]
-        if not free:
-            continue
-        # keep the name's order where the text allows ("Waterloo Gardens Teahouse on
-        # Waterloo Gardens" uses the first "Waterloo Gardens" for the name)
-        sim, pos = next(((s, p) for s, p in free if p > last), free[0])
-        matched += weight * sim
-        used[pos] = sim
-        last = pos
-    recall = matched / name.total if name.total else 0.0
-    if list(used) != sorted(used):
-        recall *= OUT_OF_ORDER  # "Pant Glas" is not "Glas-y-Pant"
-    return recall, used
-
-
-def _run_overlap(
-    name: Name, at: dict[tuple[str, int], float], taken: Mapping[int, float], n: int
-) -> tuple[float, dict[int, float]]:
-    """Like ``_overlap`` but only over runs of consecutive text words in the name's order
-    (the name may overhang either end of the text: "Cowbridge Rd" for Cowbridge Road East)."""
-    best, best_used = 0.0, {}
-    size = len(name.pairs)
-    for start in range(1 - size, n):
-        matched = 0.0
-        used: dict[int, float] = {}
-        for k, (token, weight) in enumerate(name.pairs):
-            pos = start + k
-            sim = at.get((token, pos)) if pos not in taken else None
-            if sim:
-                matched += weight * sim
-                used[pos] = sim
-        if matched > best:
-            best, best_used = matched, used
-    return (best / name.total if name.total else 0.0), best_used
-
-
-def _type_given(
-    name: Name, at: dict[tuple[str, int], float], used: Mapping[int, float]
-) -> bool:
-    """Whether the text gives a street's type word ("Road", or "Rd") where its name has one."""
-    types = {t for t in name.tokens if t in STREET_TYPES}
-    return not types or any((t, pos) in at for t in types for pos in used)
 
 
 def _resolve_chunk(

@@ -55,23 +55,74 @@ PREFIXES = (
     ("OUTSIDE ", 1),
 )
 NARRATIVE = (
-    " by group of males", " after leaving the club", " at about 2am", " whilst walking home",
-    " punched by unknown male", ", hit with bottle", " - police aware",
+    " by group of males",
+    " after leaving the club",
+    " at about 2am",
+    " whilst walking home",
+    " punched by unknown male",
+    ", hit with bottle",
+    " - police aware",
 )
 SEPARATORS = (" on ", ", ", " ", " - ", " in ", " o/s ", "/", " nr ")
 HOME_TEXTS = (
-    "pts home", "pt's home", "patients home", "Patient's home address", "home", "at home",
-    "own home", "HOME ADDRESS", "his flat", "her house", "own flat", "pts address",
+    "pts home",
+    "pt's home",
+    "patients home",
+    "Patient's home address",
+    "home",
+    "at home",
+    "own home",
+    "HOME ADDRESS",
+    "his flat",
+    "her house",
+    "own flat",
+    "pts address",
 )
 OTHER_HOME_TEXTS = (
-    "friends house", "friend's flat", "partners house", "ex partners flat", "mates house",
-    "someone elses house", "boyfriends flat", "house party", "relatives house", "mums house",
+    "friends house",
+    "friend's flat",
+    "partners house",
+    "ex partners flat",
+    "mates house",
+    "someone elses house",
+    "boyfriends flat",
+    "house party",
+    "relatives house",
+    "mums house",
 )
 VAGUE_TEXTS = (
-    "town", "city centre", "in the street", "street", "park", "nightclub", "the pub", "bus stn",
-    "taxi rank", "n/k", "", "unknown", "not known", "outside shop", "car park", "club",
-    "in town", "town centre", "at work", "school", "bus", "train station", "cardiff", "Caerdydd",
-    "on a night out", "pub", "takeaway", "shop", "field", "?", "-", "N/K",
+    "town",
+    "city centre",
+    "in the street",
+    "street",
+    "park",
+    "nightclub",
+    "the pub",
+    "bus stn",
+    "taxi rank",
+    "n/k",
+    "",
+    "unknown",
+    "not known",
+    "outside shop",
+    "car park",
+    "club",
+    "in town",
+    "town centre",
+    "at work",
+    "school",
+    "bus",
+    "train station",
+    "cardiff",
+    "Caerdydd",
+    "on a night out",
+    "pub",
+    "takeaway",
+    "shop",
+    "field",
+    "?",
+    "-",
+    "N/K",
 )
 SAME_STREET_M = 1000.0  # a venue's street in the gazetteer must be this near to be its street
 VENUE_WEIGHT = {"Pub/bar/nightclub": 6.0, "Takeaway/sandwich shop": 2.0}
@@ -154,8 +205,8 @@ class _Noise:
                 continue
             elif "'" in word and self.rng.random() < 0.5:
                 word = word.replace("'", "")
-            elif len(word) >= 5 and word.isalpha() and typos < 2 and (
-                self.rng.random() < typo_rate
+            elif (
+                len(word) >= 5 and word.isalpha() and typos < 2 and (self.rng.random() < typo_rate)
             ):
                 word = self.typo(word)
                 typos += 1
@@ -197,8 +248,9 @@ class _Truths:
         same = (self.by_start if partial else self.by_name).get(tokens, [])
         if street is not None:
             street_key = key_tokens(normalise(street))
-            same = [p for p in same if key_tokens(normalise(p.street))[-len(street_key):]
-                    == street_key]
+            same = [
+                p for p in same if key_tokens(normalise(p.street))[-len(street_key) :] == street_key
+            ]
         far = [p for p in same if _metres(p, place) > 150.0]
         if not far:
             return True
@@ -246,8 +298,13 @@ def labelled_texts(
     for street in streets:
         streets_by_key[key_tokens(normalise(street.name))].append(street)
     mix = (
-        ("venue", 28), ("venue_street", 20), ("street", 25), ("held_out", 9), ("home", 8),
-        ("other_home", 3), ("vague", 7),
+        ("venue", 28),
+        ("venue_street", 20),
+        ("street", 25),
+        ("held_out", 9),
+        ("home", 8),
+        ("other_home", 3),
+        ("vague", 7),
     )
     kinds, weights = zip(*mix, strict=True)
     out: list[LabelledText] = []
@@ -275,7 +332,9 @@ def labelled_texts(
             street = _street_place(place, streets_by_key)
             if street is not None and rng.random() < 0.5:
                 text = noise.case(
-                    noise.prefix() + name + rng.choice(SEPARATORS)
+                    noise.prefix()
+                    + name
+                    + rng.choice(SEPARATORS)
                     + noise.words(street.name, typo_rate)
                 )
                 accept: tuple[str, ...] = (street.place_id,)
@@ -288,7 +347,9 @@ def labelled_texts(
         street_name = _address_street(place, streets_by_key)
         if kind == "venue_street" and street_name:
             text = (
-                noise.prefix() + noise.words(spoken, typo_rate) + rng.choice(SEPARATORS)
+                noise.prefix()
+                + noise.words(spoken, typo_rate)
+                + rng.choice(SEPARATORS)
                 + noise.words(street_name, typo_rate)
             )
             resolvable = truths.unique(spoken, place, street_name, partial)
@@ -303,15 +364,14 @@ def labelled_texts(
         if rng.random() < 0.08:
             text += rng.choice(NARRATIVE)
         out.append(
-            LabelledText(noise.case(text), place.place_id, place.lon, place.lat, accept, kind,
-                         resolvable)
+            LabelledText(
+                noise.case(text), place.place_id, place.lon, place.lat, accept, kind, resolvable
+            )
         )
     return out
 
 
-def _street_place(
-    venue: Place, streets_by_key: dict[tuple[str, ...], list[Place]]
-) -> Place | None:
+def _street_place(venue: Place, streets_by_key: dict[tuple[str, ...], list[Place]]) -> Place | None:
     """The gazetteer street a venue stands on: the longest ending of its address that names
     a street, taking the same-named street nearest the venue, if within ``SAME_STREET_M``."""
     tokens = key_tokens(normalise(venue.street))

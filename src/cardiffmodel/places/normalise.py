@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Word lists are kept compact, a few words a line, for reading.
+# fmt: off
 # Abbreviations that mean one thing wherever they appear.
 ABBREVIATIONS = {
     "rd": "road", "str": "street", "strt": "street", "ave": "avenue", "av": "avenue",
@@ -104,13 +106,15 @@ GENERIC = frozenset(
         "takeaway", "taxi", "town", "train", "uk", "wales", "work"
     }
 )
+# fmt: on
 
 _POSTCODE = re.compile(r"\b([a-z]{1,2}\d[a-z\d]?)\s*(\d[a-z]{2})\b")
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _DIGITS = re.compile(r"\d+(?:[a-z]|am|pm|hrs)?")  # house numbers, "12a", times
 _SLASHED = re.compile(
-    r"(?<![a-z0-9])(" + "|".join(re.escape(k) for k in sorted(SLASHED, key=len, reverse=True))
+    r"(?<![a-z0-9])("
+    + "|".join(re.escape(k) for k in sorted(SLASHED, key=len, reverse=True))
     + r")(?![a-z0-9])"
 )
 
@@ -194,6 +198,7 @@ def extract_postcode(text: str | None) -> tuple[str, str]:
 
 # ---- location type -------------------------------------------------------------------
 
+# fmt: off
 _UNKNOWN_TEXTS = frozenset(
     {
         "", "cannot remember", "cant remember", "declined", "do not know", "dont know", "n a",
@@ -280,6 +285,8 @@ _PUBLIC = frozenset(
     }
 )
 
+# fmt: on
+
 
 def _dwelling_type(tokens: list[str]) -> str | None:
     """home / other_home from a dwelling word and whose it is; None when no dwelling is named.
@@ -338,8 +345,10 @@ def type_of_normalised(normalised: str) -> str:
     for i, token in enumerate(tokens):
         previous = tokens[i - 1] if i else ""
         following = tokens[i + 1] if i + 1 < len(tokens) else ""
-        if token in _LICENSED and previous not in _NOT_LICENSED_BEFORE and following not in (
-            STREET_TYPES
+        if (
+            token in _LICENSED
+            and previous not in _NOT_LICENSED_BEFORE
+            and following not in STREET_TYPES
         ):
             return "licensed_premises"
     for i, token in enumerate(tokens):
