@@ -137,8 +137,8 @@ def run() -> list[dict]:
         {
             "target": "calibration: mean score of matches vs their precision",
             "ours": round(mean_score, 4),
-            "baseline": None,
-            "ratio": round(mean_score / ours["precision"], 3),
+            "baseline": float("nan"),  # its scores are not probabilities
+            "ratio": round(mean_score / ours["precision"], 3),  # predicted / observed
             "unit": f"probability; ours {mean_score:.4f} predicted vs {ours['precision']:.4f} "
             "observed (baseline scores are not probabilities)",
         },

@@ -66,13 +66,14 @@ def score_candidates(
     if postcode not in index.postcodes:
         postcode = ""  # a postcode no venue has (a home's?) is neither evidence nor noise
     total += POSTCODE_WEIGHT if postcode else 0.0
+    kinds = [(pos, token) for pos, token in enumerate(tokens) if token in KIND_WORDS]
     ids = index.streets_in(tokens)  # "station road", "park place": common words only
     if not generic_only:
         ids |= index.candidates(hits)
     scored = [
         c
         for i in ids
-        if (c := _score_one(index, i, tokens, hits, at, weights, total, postcode)) is not None
+        if (c := _score_one(index, i, kinds, hits, at, weights, total, postcode)) is not None
     ]
     scored.sort(key=lambda c: (-c.raw, -index.places[c.place].crimes, c.place))
     return scored
@@ -81,7 +82,7 @@ def score_candidates(
 def _score_one(
     index: PlaceIndex,
     i: int,
-    tokens: tuple[str, ...],
+    kinds: list[tuple[int, str]],
     hits: dict[str, list[tuple[float, int]]],
     at: dict[tuple[str, int], float],
     weights: list[float],
@@ -100,7 +101,7 @@ def _score_one(
     best: tuple[float, dict[int, float], tuple[str, ...]] | None = None
     for name in index.names[i]:
         if is_street:
-            recall, used = _run_overlap(name, at, {}, len(tokens))
+            recall, used = _run_overlap(name, hits, at, {})
             if recall < MIN_STREET_RECALL or not _type_given(name, at, used):
                 continue
         else:
@@ -113,7 +114,7 @@ def _score_one(
     support = False
     street = index.street_names[i]
     if street is not None:
-        street_recall, street_used = _run_overlap(street, at, used, len(tokens))
+        street_recall, street_used = _run_overlap(street, hits, at, used)
         if street_recall >= 0.75:
             support = True
             used = {**used, **street_used}
@@ -121,8 +122,8 @@ def _score_one(
     if postcode and place.postcode == postcode:
         support = True
         postcode_weight = POSTCODE_WEIGHT
-    if place.kind == "venue":
-        used = {**used, **_kind_words(place, tokens, used)}
+    if kinds and place.kind == "venue":
+        used = {**used, **_kind_words(place, kinds, used)}
     used_weight = sum(weights[p] for p in used) + postcode_weight
     coverage = used_weight / total if total else 0.0
     similarity = (
@@ -145,15 +146,11 @@ def _score_one(
 
 
 def _kind_words(
-    place: Place, tokens: tuple[str, ...], used: Mapping[int, float]
+    place: Place, kinds: list[tuple[int, str]], used: Mapping[int, float]
 ) -> dict[int, float]:
     """Text words saying what kind of place it is ("pub", "school") that this venue is:
     they are explained by it ("Kings Castle pub")."""
-    return {
-        pos: 1.0
-        for pos, token in enumerate(tokens)
-        if pos not in used and token in KIND_WORDS and KIND_WORDS[token](place)
-    }
+    return {pos: 1.0 for pos, token in kinds if pos not in used and KIND_WORDS[token](place)}
 
 
 def _overlap(
@@ -185,13 +182,17 @@ def _overlap(
 
 
 def _run_overlap(
-    name: Name, at: dict[tuple[str, int], float], taken: Mapping[int, float], n: int
+    name: Name,
+    hits: dict[str, list[tuple[float, int]]],
+    at: dict[tuple[str, int], float],
+    taken: Mapping[int, float],
 ) -> tuple[float, dict[int, float]]:
     """Like ``_overlap`` but only over runs of consecutive text words in the name's order
-    (the name may overhang either end of the text: "Cowbridge Rd" for Cowbridge Road East)."""
+    (the name may overhang either end of the text: "Cowbridge Rd" for Cowbridge Road East).
+    Only runs that align some word of the name with the text are tried."""
     best, best_used = 0.0, {}
-    size = len(name.pairs)
-    for start in range(1 - size, n):
+    starts = {pos - k for k, (token, _) in enumerate(name.pairs) for _, pos in hits.get(token, ())}
+    for start in starts:
         matched = 0.0
         used: dict[int, float] = {}
         for k, (token, weight) in enumerate(name.pairs):
