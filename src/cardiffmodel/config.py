@@ -30,7 +30,8 @@ class ConfigError(ValueError):
 class SourceConfig:
     """How one organisation's extract maps onto the canonical incident.
 
-    ``columns`` maps a canonical field (see ``schema.MAPPABLE_FIELDS``) to the file's column;
+    ``columns`` maps a canonical field (see ``schema.MAPPABLE_FIELDS``) to the file's column,
+    or to a list of columns whose text is joined with a space (a date and a time column);
     ``formats`` gives a strptime format per date/time field; ``codes`` translates the file's
     values per field (matched case-insensitively) to the canonical code lists.
     """
@@ -39,13 +40,14 @@ class SourceConfig:
     kind: str
     site: str
     format: str = "csv"
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str | list[str]] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     delimiter: str = ","
     encoding: str = "utf-8"
     sheet: str | None = None
     crime_types: tuple[str, ...] = ()
+    site_location: tuple[float, float] | None = None  # lon, lat of the hospital
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,7 @@ def _source(raw: dict[str, Any], index: int) -> SourceConfig:
         encoding=raw.get("encoding", "utf-8"),
         sheet=raw.get("sheet"),
         crime_types=tuple(raw.get("crime_types", ())),
+        site_location=tuple(raw["site_location"]) if "site_location" in raw else None,
     )
 
 
