@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The open data (boundaries, venues, police.uk) the demo and tests build on.
+DATA ?= ../shared/data
 
 .PHONY: demo test bench lint clean
 
@@ -13,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/cardiff --project demo demo
+	$(BIN)/cardiff --project demo demo --data $(DATA)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -71,30 +71,51 @@ def test_good_rows_are_parsed_to_canonical_fields(tmp_path):
 @pytest.mark.parametrize(
     ("row", "column", "reason"),
     [
-        ("A3,31/02/2019,01:00,06/01/2019,02:00,X,F,31,Queen St,Fist,,", "ArrivalDate + ArrivalTime",
-         "not a valid date/time"),
-        ("A4,06/01/2019,01:00,07/01/2019,02:00,X,F,31,Queen St,Fist,,", "ArrivalDate + ArrivalTime",
-         "after arrival"),
-        ("A5,06/01/2019,01:00,06/01/2019,00:10,X,F,31,Queen St,Spoon,,", "AssaultMethod",
-         "unknown code for weapon"),
+        (
+            "A3,31/02/2019,01:00,06/01/2019,02:00,X,F,31,Queen St,Fist,,",
+            "ArrivalDate + ArrivalTime",
+            "not a valid date/time",
+        ),
+        (
+            "A4,06/01/2019,01:00,07/01/2019,02:00,X,F,31,Queen St,Fist,,",
+            "ArrivalDate + ArrivalTime",
+            "after arrival",
+        ),
+        (
+            "A5,06/01/2019,01:00,06/01/2019,00:10,X,F,31,Queen St,Spoon,,",
+            "AssaultMethod",
+            "unknown code for weapon",
+        ),
         ("A6,06/01/2019,01:00,06/01/2019,00:10,X,F,abc,Queen St,Fist,,", "Age", "not a number"),
         ("A7,06/01/2019,01:00,06/01/2019,00:10,X,F,130,Queen St,Fist,,", "Age", "outside 0-120"),
-        (",06/01/2019,01:00,06/01/2019,00:10,X,F,30,Queen St,Fist,,", "AttendanceNo",
-         "record id is required"),
-        ("A8,06/01/2019,01:00,06/01/2019,25:10,X,F,30,Queen St,Fist,,", "IncidentTime",
-         "not a valid time"),
+        (
+            ",06/01/2019,01:00,06/01/2019,00:10,X,F,30,Queen St,Fist,,",
+            "AttendanceNo",
+            "record id is required",
+        ),
+        (
+            "A8,06/01/2019,01:00,06/01/2019,25:10,X,F,30,Queen St,Fist,,",
+            "IncidentTime",
+            "not a valid time",
+        ),
         ("A9,06/01/2019,01:00,,,X,F,30,Queen St,Fist,,", "IncidentDate", "date is required"),
-        ("A10,06/01/2019,01:00,06/01/2019,00:10,X,F,30,Queen St,Fist,-0.12,51.5", "Lon",
-         "outside the region"),
-        ("A11,06/01/2030,01:00,06/01/2030,00:10,X,F,30,Queen St,Fist,,", "IncidentDate",
-         "after today"),
+        (
+            "A10,06/01/2019,01:00,06/01/2019,00:10,X,F,30,Queen St,Fist,-0.12,51.5",
+            "Lon",
+            "outside the region",
+        ),
+        (
+            "A11,06/01/2030,01:00,06/01/2030,00:10,X,F,30,Queen St,Fist,,",
+            "IncidentDate",
+            "after today",
+        ),
     ],
 )
 def test_bad_values_are_quarantined_with_file_row_column_and_reason(tmp_path, row, column, reason):
     good = "A0,05/01/2019,23:40,05/01/2019,23:10,J,M,23,x,Bottle,,\n"
     frame, result = _check(tmp_path, good + row)
     assert list(result.fields["source_record_id"]) == ["A0"]
-    (index, problems), = result.problems.items()
+    ((index, problems),) = result.problems.items()
     assert frame.at[index, "__row__"] == 3  # header is row 1, the good row is row 2
     assert any(p.column == column and reason in p.reason for p in problems), problems
     assert json.loads(result.raw[index])["AttendanceNo"] == row.split(",")[0]
@@ -117,8 +138,10 @@ def test_ragged_row_is_quarantined_not_dropped(tmp_path):
 
 
 def test_quarantined_free_text_is_scrubbed(tmp_path):
-    _, result = _check(tmp_path, "A1,05/01/2019,23:40,05/01/2019,23:10,J,M,23,pts home CF24 3AA "
-                       "07700 900461,Spoon,,\n")
+    _, result = _check(
+        tmp_path,
+        "A1,05/01/2019,23:40,05/01/2019,23:10,J,M,23,pts home CF24 3AA 07700 900461,Spoon,,\n",
+    )
     raw = json.loads(result.raw[0])
     assert "900461" not in raw["IncidentLocation"] and "3AA" not in raw["IncidentLocation"]
 
@@ -146,5 +169,8 @@ def test_empty_and_header_only_files_are_rejected(tmp_path):
 
 def test_wrong_encoding_is_rejected_with_the_byte_offset(tmp_path):
     with pytest.raises(FileRejected, match=r"not readable as utf-8-sig \(byte \d+\)"):
-        _check(tmp_path, "A1,05/01/2019,23:40,05/01/2019,23:10,Siân,F,23,Caffi Môr,Fist,,\n",
-               encoding="cp1252")
+        _check(
+            tmp_path,
+            "A1,05/01/2019,23:40,05/01/2019,23:10,Siân,F,23,Caffi Môr,Fist,,\n",
+            encoding="cp1252",
+        )

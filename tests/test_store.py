@@ -53,8 +53,9 @@ def test_a_failed_batch_leaves_nothing_behind(tmp_path):
 
 def test_incidents_are_readable_through_ibis(tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
-        store.write_batch(_batch("b1", "x", 2), _incidents(["a", "b"], "b1"),
-                          QUARANTINE_SCHEMA.empty_table())
+        store.write_batch(
+            _batch("b1", "x", 2), _incidents(["a", "b"], "b1"), QUARANTINE_SCHEMA.empty_table()
+        )
         table = store.incidents()
         assert table.count().execute() == 2
         assert set(table.columns) == set(INCIDENT_SCHEMA.names)

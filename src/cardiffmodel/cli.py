@@ -40,8 +40,13 @@ def _project(ctx: click.Context) -> Project:
 
 
 @main.command()
-@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              required=True, help="The open data folder (boundaries, venues, police_uk).")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="The open data folder (boundaries, venues, police_uk).",
+)
 @click.option("--seed", default=1, show_default=True, help="Seed of the synthetic city.")
 @click.option("--months", default=24, show_default=True, help="Months of synthetic data.")
 @click.option("--scale", default=1.0, show_default=True, help="Volume relative to Cardiff.")
@@ -105,8 +110,17 @@ def batches(ctx: click.Context) -> None:
     with _project(ctx).store(read_only=True) as store:
         rows = store.batches()
     writer = csv.writer(sys.stdout)
-    columns = ["batch_id", "source", "file", "rows_in", "accepted", "duplicates", "quarantined",
-               "identifiers_removed", "status"]
+    columns = [
+        "batch_id",
+        "source",
+        "file",
+        "rows_in",
+        "accepted",
+        "duplicates",
+        "quarantined",
+        "identifiers_removed",
+        "status",
+    ]
     writer.writerow(columns)
     for row in rows:
         writer.writerow([row[c] for c in columns])
@@ -118,8 +132,9 @@ def batches(ctx: click.Context) -> None:
 @click.option("--group", "group_name", default=None, help="One Local Violence Prevention Group.")
 @click.option("--all", "all_groups", is_flag=True, help="Every group in cardiff.toml.")
 @click.pass_context
-def report(ctx: click.Context, period: str, quarter: bool, group_name: str | None,
-           all_groups: bool) -> None:
+def report(
+    ctx: click.Context, period: str, quarter: bool, group_name: str | None, all_groups: bool
+) -> None:
     """Write HTML reports for Local Violence Prevention Groups."""
     from cardiffmodel.reports.builder import write_reports
 
@@ -145,8 +160,9 @@ def analyse() -> None:
 @click.option("--group", "group_name", default=None)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.pass_context
-def analyse_beats(ctx: click.Context, period: str, layer: str, group_name: str | None,
-                  fmt: str) -> None:
+def analyse_beats(
+    ctx: click.Context, period: str, layer: str, group_name: str | None, fmt: str
+) -> None:
     """Areas ranked by incidents, with rates per 1,000 residents and change."""
     from cardiffmodel.analysis.counts import rank_areas
     from cardiffmodel.analysis.selection import month_selection
@@ -163,8 +179,14 @@ def analyse_beats(ctx: click.Context, period: str, layer: str, group_name: str |
     with project.store(read_only=True) as store:
         ranking = rank_areas(store.incidents(), selection, area_layer.lookup())
     rows = [
-        {"code": r.code, "name": r.name, "count": r.count, "rate_per_1000": r.rate_per_1000,
-         "previous": r.previous_count, "change": r.change}
+        {
+            "code": r.code,
+            "name": r.name,
+            "count": r.count,
+            "rate_per_1000": r.rate_per_1000,
+            "previous": r.previous_count,
+            "change": r.change,
+        }
         for r in ranking.rows
     ]
     _emit(rows, fmt)

@@ -198,8 +198,10 @@ def _source(raw: dict[str, Any], index: int) -> SourceConfig:
         format=fmt,
         columns=columns,
         formats=dict(raw.get("formats", {})),
-        codes={k: {str(a).strip().lower(): b for a, b in v.items()} for k, v in
-               raw.get("codes", {}).items()},
+        codes={
+            k: {str(a).strip().lower(): b for a, b in v.items()}
+            for k, v in raw.get("codes", {}).items()
+        },
         delimiter=raw.get("delimiter", ","),
         encoding=raw.get("encoding", "utf-8"),
         sheet=raw.get("sheet"),

@@ -31,14 +31,43 @@ OPEN_DATA = {
 }
 # Wards stand in for police beats (beats are not open data); groups are sets of wards.
 GROUPS = {
-    "City Centre and Bay": ["W05000857", "W05000854", "W05000853", "W05000873", "W05000877",
-                            "W05000863"],
-    "East Cardiff": ["W05000879", "W05000901", "W05000902", "W05000869", "W05000870",
-                     "W05000900", "W05000872", "W05000859"],
-    "North Cardiff": ["W05000864", "W05000868", "W05000865", "W05000876", "W05000881",
-                      "W05000862", "W05000867"],
-    "West Cardiff": ["W05000856", "W05000860", "W05000855", "W05000861", "W05000866",
-                     "W05000875", "W05000871", "W05000858"],
+    "City Centre and Bay": [
+        "W05000857",
+        "W05000854",
+        "W05000853",
+        "W05000873",
+        "W05000877",
+        "W05000863",
+    ],
+    "East Cardiff": [
+        "W05000879",
+        "W05000901",
+        "W05000902",
+        "W05000869",
+        "W05000870",
+        "W05000900",
+        "W05000872",
+        "W05000859",
+    ],
+    "North Cardiff": [
+        "W05000864",
+        "W05000868",
+        "W05000865",
+        "W05000876",
+        "W05000881",
+        "W05000862",
+        "W05000867",
+    ],
+    "West Cardiff": [
+        "W05000856",
+        "W05000860",
+        "W05000855",
+        "W05000861",
+        "W05000866",
+        "W05000875",
+        "W05000871",
+        "W05000858",
+    ],
 }
 
 
@@ -103,20 +132,38 @@ def demo_settings(sources: tuple[dict, ...], folder: Path) -> dict:
     """The demo's cardiff.toml as a dictionary: synthetic sources, real areas and venues."""
     police = sorted(str(p.relative_to(folder)) for p in (folder / "open-data/police_uk").glob("*"))
     return {
-        "project": {"name": "Cardiff (synthetic demo)", "store": "cardiff.duckdb",
-                    "region_bbox": REGION_BBOX, "suppress_below": 5},
-        "places": {"fsa_xml": ["open-data/fsa_cardiff.xml"], "police_uk_streets": police,
-                   "aliases": {"revs": "Revolution", "spoons": "Wetherspoon"}},
+        "project": {
+            "name": "Cardiff (synthetic demo)",
+            "store": "cardiff.duckdb",
+            "region_bbox": REGION_BBOX,
+            "suppress_below": 5,
+        },
+        "places": {
+            "fsa_xml": ["open-data/fsa_cardiff.xml"],
+            "police_uk_streets": police,
+            "aliases": {"revs": "Revolution", "spoons": "Wetherspoon"},
+        },
         "areas": [
-            {"layer": "beat", "path": "open-data/wards.geojson", "code_field": "WD13CD",
-             "name_field": "WD13NM", "population_field": "population",
-             "population_path": "open-data/lsoa2021_population.geojson"},
-            {"layer": "lsoa", "path": "open-data/lsoa2011.geojson", "code_field": "LSOA11CD",
-             "name_field": "LSOA11NM"},
+            {
+                "layer": "beat",
+                "path": "open-data/wards.geojson",
+                "code_field": "WD13CD",
+                "name_field": "WD13NM",
+                "population_field": "population",
+                "population_path": "open-data/lsoa2021_population.geojson",
+            },
+            {
+                "layer": "lsoa",
+                "path": "open-data/lsoa2011.geojson",
+                "code_field": "LSOA11CD",
+                "name_field": "LSOA11NM",
+            },
         ],
         "sources": [dict(s) for s in sources],
-        "groups": [{"name": name, "layer": "beat", "areas": codes, "audience": "partnership"}
-                   for name, codes in GROUPS.items()],
+        "groups": [
+            {"name": name, "layer": "beat", "areas": codes, "audience": "partnership"}
+            for name, codes in GROUPS.items()
+        ],
     }
 
 
@@ -132,16 +179,23 @@ def run_demo(
     started = time.perf_counter()
     _prepare(folder)
     _copy_open_data(data_dir, folder)
-    manifest = generate_city(folder / "extracts", data_dir=data_dir, seed=seed,
-                             start=date(2018, 1, 1), months=months, scale=scale)
+    manifest = generate_city(
+        folder / "extracts",
+        data_dir=data_dir,
+        seed=seed,
+        start=date(2018, 1, 1),
+        months=months,
+        scale=scale,
+    )
     write_settings(demo_settings(manifest.sources, folder), folder)
     project = Project.open(folder)
     results = [r for name, files in manifest.files.items() for r in project.ingest(name, files)]
     period = _last_month(manifest.end)
     reports = write_reports(project, project.settings.groups, period)
     with project.store(read_only=True) as store:
-        ranking = rank_areas(store.incidents(), month_selection(period),
-                             project.layer("beat").lookup())
+        ranking = rank_areas(
+            store.incidents(), month_selection(period), project.layer("beat").lookup()
+        )
     return DemoSummary(
         folder=folder,
         seconds=time.perf_counter() - started,

@@ -92,9 +92,7 @@ def file_sha256(path: Path) -> str:
 
 def incident_ids(kind: str, site: str, record_ids: pd.Series) -> list[str]:
     """Stable ids: the same record from the same site always hashes to the same id."""
-    return [
-        hashlib.sha256(f"{kind}|{site}|{rid}".encode()).hexdigest()[:24] for rid in record_ids
-    ]
+    return [hashlib.sha256(f"{kind}|{site}|{rid}".encode()).hexdigest()[:24] for rid in record_ids]
 
 
 def ingest_file(
@@ -215,8 +213,18 @@ def _incidents(
         location_type=location_type,
         lon=[None if np.isnan(x) else float(x) for x in lon],
         lat=[None if np.isnan(y) else float(y) for y in lat],
-        **{k: fields[k].tolist() for k in
-           ("weapon", "assailants", "relationship", "age_band", "sex", "crime_type", "admitted")},
+        **{
+            k: fields[k].tolist()
+            for k in (
+                "weapon",
+                "assailants",
+                "relationship",
+                "age_band",
+                "sex",
+                "crime_type",
+                "admitted",
+            )
+        },
     )
     if columns["arrived_at"] is None:
         columns["arrived_at"] = [None] * n
@@ -231,20 +239,20 @@ def _nulls(values: list) -> list:
     return [None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in values]
 
 
-def _quarantine(
-    frame: pd.DataFrame, checked, batch_id: str, source: str, file: str
-) -> pa.Table:
+def _quarantine(frame: pd.DataFrame, checked, batch_id: str, source: str, file: str) -> pa.Table:
     rows = []
     for index, problems in sorted(checked.problems.items()):
         first = problems[0]
-        rows.append({
-            "batch_id": batch_id,
-            "source": source,
-            "file": file,
-            "row_number": int(frame.at[index, ROW_NUMBER]),
-            "column_name": first.column,
-            "value": scrub(first.value).text,
-            "reason": "; ".join(f"{p.column}: {p.reason}" for p in problems),
-            "raw": checked.raw[index],
-        })
+        rows.append(
+            {
+                "batch_id": batch_id,
+                "source": source,
+                "file": file,
+                "row_number": int(frame.at[index, ROW_NUMBER]),
+                "column_name": first.column,
+                "value": scrub(first.value).text,
+                "reason": "; ".join(f"{p.column}: {p.reason}" for p in problems),
+                "raw": checked.raw[index],
+            }
+        )
     return pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)

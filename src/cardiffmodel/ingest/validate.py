@@ -70,8 +70,11 @@ def validate(
     out["source_record_id"] = record_id
 
     occurred_at, time_known = check.occurrence()
-    check.fail(occurred_at.isna() & ~check.bad("occurred_at", "occurred_date"),
-               _occurred_field(source), "the assault date is required")
+    check.fail(
+        occurred_at.isna() & ~check.bad("occurred_at", "occurred_date"),
+        _occurred_field(source),
+        "the assault date is required",
+    )
     too_late = occurred_at.dt.normalize() > pd.Timestamp(today)
     check.fail(too_late, _occurred_field(source), f"an assault date after today ({today})")
     check.fail(occurred_at < EARLIEST, _occurred_field(source), "an assault date before 1990")
@@ -160,8 +163,10 @@ class _Checker:
             return
         self.failed[field] = self.failed.get(field, mask & False) | mask
         column = self.column_name(field) if field in self.source.columns else field
-        shown = values if values is not None else (
-            self.text(field) if field in self.source.columns else None
+        shown = (
+            values
+            if values is not None
+            else (self.text(field) if field in self.source.columns else None)
         )
         for index in mask.index[mask]:
             value = "" if shown is None else str(shown.at[index])
@@ -195,8 +200,11 @@ class _Checker:
         raw_time = self.text("occurred_time")
         fmt = self.source.formats.get("occurred_time", "%H:%M")
         clock = _parse_datetime("2000-01-01 " + raw_time, "%Y-%m-%d " + fmt)
-        self.fail(clock.isna() & (raw_time != ""), "occurred_time",
-                  f"not a valid time: expected a time like {fmt!r}")
+        self.fail(
+            clock.isna() & (raw_time != ""),
+            "occurred_time",
+            f"not a valid time: expected a time like {fmt!r}",
+        )
         offset = (clock - pd.Timestamp("2000-01-01")).fillna(pd.Timedelta(0))
         return day + offset, clock.notna() & day.notna()
 
@@ -210,8 +218,12 @@ class _Checker:
         table = {**{c: c for c in allowed}, **self.source.codes.get(field, {})}
         mapped = raw.str.lower().map(table)
         invalid = mapped.isna() & (raw != "")
-        self.fail(invalid, field, f"unknown code for {field}: expected one of "
-                  f"{sorted(set(self.source.codes.get(field, {})) or set(allowed))}")
+        self.fail(
+            invalid,
+            field,
+            f"unknown code for {field}: expected one of "
+            f"{sorted(set(self.source.codes.get(field, {})) or set(allowed))}",
+        )
         return mapped.where(mapped.notna(), unknown)
 
     def age(self) -> pd.Series:
@@ -226,13 +238,20 @@ class _Checker:
         if "admitted" not in self.source.columns:
             return pd.Series(None, index=self.frame.index, dtype=object)
         raw = self.text("admitted")
-        table = {"true": True, "false": False, **{
-            k: {"true": True, "false": False}.get(str(v).lower())
-            for k, v in self.source.codes.get("admitted", {}).items()
-        }}
+        table = {
+            "true": True,
+            "false": False,
+            **{
+                k: {"true": True, "false": False}.get(str(v).lower())
+                for k, v in self.source.codes.get("admitted", {}).items()
+            },
+        }
         mapped = raw.str.lower().map(table)
-        self.fail(mapped.isna() & (raw != ""), "admitted",
-                  f"unknown code for admitted: expected one of {sorted(table)}")
+        self.fail(
+            mapped.isna() & (raw != ""),
+            "admitted",
+            f"unknown code for admitted: expected one of {sorted(table)}",
+        )
         return mapped.astype(object).where(mapped.notna(), None)
 
     def count(self, field: str) -> pd.Series:
@@ -250,9 +269,12 @@ class _Checker:
         self.fail(lat.isna() & (lat_raw != ""), "lat", "not a number (latitude)")
         outside = ~(lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3]))
         both = lon.notna() & lat.notna()
-        self.fail(outside & both, "lon", f"coordinates outside the region {bbox} "
-                  "([project] region_bbox in cardiff.toml)",
-                  values=lon_raw + ", " + lat_raw)
+        self.fail(
+            outside & both,
+            "lon",
+            f"coordinates outside the region {bbox} ([project] region_bbox in cardiff.toml)",
+            values=lon_raw + ", " + lat_raw,
+        )
         return lon.astype(float), lat.astype(float)
 
 
@@ -261,4 +283,3 @@ def _parse_datetime(raw: pd.Series, fmt: str) -> pd.Series:
     blank = raw == ""
     parsed = pd.to_datetime(raw.where(~blank, None), format=fmt, errors="coerce")
     return parsed.astype("datetime64[us]")
-

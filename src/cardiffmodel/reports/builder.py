@@ -107,13 +107,20 @@ def _counts_rows(labels: Sequence[str], counts: Sequence[int], protect: bool) ->
 def _beat_rows(ranking: AreaRanking, protect: bool) -> tuple[Row, ...]:
     counts = [r.count for r in ranking.rows]
     cells = suppress_counts(counts) if protect else [Cell.plain(n) for n in counts]
-    previous = suppress_counts([r.previous_count for r in ranking.rows]) if protect else [
-        Cell.plain(r.previous_count) for r in ranking.rows]
+    previous = (
+        suppress_counts([r.previous_count for r in ranking.rows])
+        if protect
+        else [Cell.plain(r.previous_count) for r in ranking.rows]
+    )
     rows = []
     for rank, (area, cell, before) in enumerate(zip(ranking.rows, cells, previous, strict=True), 1):
         rate = suppress_rate(cell, area.rate_per_1000)
         flag = ""
-        if area.change_p_value is not None and area.change_p_value < 0.05 and cell.value is not None:
+        if (
+            area.change_p_value is not None
+            and area.change_p_value < 0.05
+            and cell.value is not None
+        ):
             flag = "rise" if area.change > 0 else "fall"
         rows.append(Row((str(rank), area.name, cell.shown, rate, before.shown, flag)))
     return tuple(rows)
@@ -132,8 +139,9 @@ def _grid(matrix: Sequence[Sequence[int]], protect: bool):
     )
 
 
-def build_group_report(project: Project, group: GroupConfig, sel: Selection,
-                       today: date | None = None) -> GroupReport:
+def build_group_report(
+    project: Project, group: GroupConfig, sel: Selection, today: date | None = None
+) -> GroupReport:
     """Run the analyses for one group and period and make them safe to publish."""
     protect = needs_suppression(group.audience)
     layer = project.layer(group.layer)
@@ -149,11 +157,18 @@ def build_group_report(project: Project, group: GroupConfig, sel: Selection,
         sources = profile(t, sel, "source")
     previous = sum(r.previous_count for r in ranking.rows)
     last_year = sum(r.last_year_count for r in ranking.rows)
-    headline = [("All sources", _count_text(ranking.total, protect),
-                 f"previous period {_count_text(previous, protect)}; "
-                 f"a year earlier {_count_text(last_year, protect)}")]
-    headline += [(label(code), _count_text(n, protect), "")
-                 for code, n in zip(sources.codes, sources.counts, strict=True)]
+    headline = [
+        (
+            "All sources",
+            _count_text(ranking.total, protect),
+            f"previous period {_count_text(previous, protect)}; "
+            f"a year earlier {_count_text(last_year, protect)}",
+        )
+    ]
+    headline += [
+        (label(code), _count_text(n, protect), "")
+        for code, n in zip(sources.codes, sources.counts, strict=True)
+    ]
     return GroupReport(
         title=f"Violence in {group.name}: {_period_label(sel)}",
         group=group.name,
@@ -163,16 +178,26 @@ def build_group_report(project: Project, group: GroupConfig, sel: Selection,
         suppressed=protect,
         headline=tuple(headline),
         beats=_beat_rows(ranking, protect),
-        venues=_counts_rows([v.place_name or v.place_id for v in venues.rows],
-                            [v.count for v in venues.rows], protect),
+        venues=_counts_rows(
+            [v.place_name or v.place_id for v in venues.rows],
+            [v.count for v in venues.rows],
+            protect,
+        ),
         grid=_grid(grid.counts, protect),
         grid_note=f"{grid.time_unknown} incidents with no recorded time are not in the grid.",
         trend=_counts_rows(list(trend.months), list(trend.counts), protect),
         weapons=_counts_rows([label(c) for c in weapons.codes], weapons.counts, protect),
         location_types=_counts_rows([label(c) for c in places.codes], places.counts, protect),
         quality=tuple(
-            Row((label(q.source), str(q.records), _percent(q.located, q.records),
-                 _percent(q.with_time, q.records), _percent(q.with_weapon, q.records)))
+            Row(
+                (
+                    label(q.source),
+                    str(q.records),
+                    _percent(q.located, q.records),
+                    _percent(q.with_time, q.records),
+                    _percent(q.with_weapon, q.records),
+                )
+            )
             for q in quality.rows
         ),
     )
@@ -195,8 +220,9 @@ def selection_for(period: str, quarter: bool, group: GroupConfig) -> Selection:
     return make(period, layer=group.layer, areas=group.areas)
 
 
-def write_reports(project: Project, groups: Sequence[GroupConfig], period: str,
-                  quarter: bool = False) -> list[Path]:
+def write_reports(
+    project: Project, groups: Sequence[GroupConfig], period: str, quarter: bool = False
+) -> list[Path]:
     """Write one self-contained HTML report per group into the project's reports folder."""
     out = project.settings.reports_dir / period
     out.mkdir(parents=True, exist_ok=True)

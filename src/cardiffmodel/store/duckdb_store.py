@@ -129,9 +129,18 @@ class Store:
             self.con.execute("INSERT INTO quarantine SELECT * FROM new_quarantine")
             self.con.unregister("new_quarantine")
             values = [
-                batch.batch_id, batch.source, batch.file, batch.sha256, batch.rows_in, added,
-                batch.accepted - added, batch.quarantined, batch.identifiers_removed,
-                batch.started_at, batch.finished_at, batch.status,
+                batch.batch_id,
+                batch.source,
+                batch.file,
+                batch.sha256,
+                batch.rows_in,
+                added,
+                batch.accepted - added,
+                batch.quarantined,
+                batch.identifiers_removed,
+                batch.started_at,
+                batch.finished_at,
+                batch.status,
             ]
             self.con.execute(f"INSERT INTO batches VALUES ({', '.join('?' * len(values))})", values)
             self.con.execute("COMMIT")
