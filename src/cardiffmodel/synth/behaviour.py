@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-SETTINGS = ("licensed", "nte_street", "street", "venue_other", "school_work", "transport", "home")
 PROFILE_OF = {
     "licensed": "nte",
     "nte_street": "nte",
@@ -92,15 +91,16 @@ INJURY_BY_WEAPON = {
 }
 
 # Who records an assault. Ambulance crews take most seriously hurt people to an ED;
-# walk-in attendance rises with injury; reporting to police falls for young men and for
-# assaults by strangers (Gray et al. 2017) and rises with injury and at home.
+# walk-in attendance rises with injury. Reporting to police falls for young men and after
+# assaults by strangers (Gray et al. 2017) and is higher at home and for assaults without
+# injury, which police record in numbers that never reach a hospital.
 P_AMBULANCE = {"none": 0.004, "minor": 0.05, "serious": 0.45}
 P_ED_AFTER_AMBULANCE = 0.92
 P_ED = {"none": 0.008, "minor": 0.12, "serious": 0.45}
 # Drinkers hurt in town are brought in by friends; violence at home is often hidden.
 ED_FACTOR = {"licensed": 1.3, "nte_street": 1.3, "home": 0.6}
 P_POLICE = 0.54
-POLICE_FACTOR_YOUNG_MAN = 0.60
+POLICE_FACTOR_YOUNG_MAN = 0.63
 POLICE_FACTOR_STRANGER = 0.65
 POLICE_FACTOR_INJURY = {"none": 1.1, "minor": 0.88, "serious": 1.0}
 POLICE_FACTOR_HOME = 1.25

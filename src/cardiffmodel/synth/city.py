@@ -93,13 +93,13 @@ def _rng(seed: int, stream: str) -> np.random.Generator:
 
 def _period(start: date, count: int) -> Period:
     """The rise starts on the Monday on or after two thirds of the way through."""
-    end = months_after(start, count)
+    end = _months_after(start, count)
     two_thirds = start + timedelta(days=(end - start).days * 2 // 3)
     rise_start = two_thirds + timedelta(days=(7 - two_thirds.weekday()) % 7)
     return Period(start, end, rise_start)
 
 
-def months_after(start: date, count: int) -> date:
+def _months_after(start: date, count: int) -> date:
     """The same day ``count`` months later (or the month's last day if it is shorter)."""
     index = start.month - 1 + count
     year, month = start.year + index // 12, index % 12 + 1

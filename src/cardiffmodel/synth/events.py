@@ -64,8 +64,8 @@ def _draw_sites(sites: Sites, days: pd.DatetimeIndex, rising: str, rise_start: d
                 scale: float, rng: np.random.Generator):
     """(site, day index, hour) of every event, drawn group by group."""
     profiles = b.time_profiles()
-    season = b.seasonality(days.dayofyear.to_numpy())
-    dow = days.dayofweek.to_numpy()
+    season = b.seasonality(days.day_of_year.to_numpy())
+    dow = days.day_of_week.to_numpy()
     rise = np.where(days.date >= rise_start, RISE_FACTOR, 1.0)
     keys = np.array([f"{s}|{bt}" for s, bt in zip(sites.setting, sites.beat, strict=True)])
     chosen, day_of, hour_of = [], [], []
@@ -97,7 +97,11 @@ def _points(geo: Geography, sites: Sites, chosen: np.ndarray, rng: np.random.Gen
     is_street = np.array([geo.places[i].kind == "street" if i >= 0 else False for i in place])
     spread = np.where(is_street, STREET_JITTER_M, VENUE_JITTER_M)[named]
     xy = to_metres(lon[named], lat[named]) + rng.normal(0, 1, (named.sum(), 2)) * spread[:, None]
-    lon[named], lat[named] = from_metres(xy)
+    moved_lon, moved_lat = from_metres(xy)
+    # A nudge must not carry an event over a beat boundary: its beat set its rate.
+    stays = geo.layer.assign(moved_lon, moved_lat) == geo.place_beat[place[named]]
+    lon[named] = np.where(stays, moved_lon, lon[named])
+    lat[named] = np.where(stays, moved_lat, lat[named])
     homes = np.flatnonzero(~named)
     pieces = sites.home[chosen[homes]]
     for piece in np.unique(pieces):

@@ -53,8 +53,6 @@ WORK_VENUE_WEIGHTS = {
     "School/college/university": 1.0,
     "Hospitals/Childcare/Caring Premises": 0.7,
 }
-# Street suffixes reception staff shorten, longest first so "Street" wins over "St".
-STREET_SUFFIXES = ("Street", "Road", "Avenue", "Lane", "Place", "Crescent", "Terrace")
 # Postcode sectors for homes outside Cardiff (Penarth, Dinas Powys, Barry), where the
 # FSA Cardiff file has no venues to borrow sectors from.
 OUTSIDE_SECTORS = ("CF64 1", "CF64 2", "CF64 3", "CF64 4", "CF62 7", "CF63 4")
@@ -162,15 +160,14 @@ def _streets_of_places(places: tuple[Place, ...]) -> tuple[int, ...]:
     """Match each venue's address line to the gazetteer street it ends with, so texts such as
     'Revolution on St Mary St' name a street the matcher can actually find."""
     streets = {p.name.lower(): i for i, p in enumerate(places) if p.kind == "street"}
-    by_length = sorted(streets, key=len, reverse=True)
     found = []
     for i, place in enumerate(places):
         if place.kind == "street":
             found.append(i)
             continue
-        line = place.street.lower()
-        match = next((s for s in by_length if line == s or line.endswith(" " + s)), None)
-        found.append(streets[match] if match else -1)
+        words = place.street.lower().split()
+        suffixes = (" ".join(words[k:]) for k in range(len(words)))  # longest first
+        found.append(next((streets[s] for s in suffixes if s in streets), -1))
     return tuple(found)
 
 
