@@ -31,6 +31,39 @@ STREAMS = {"sites": 1, "events": 2, "uhw": 3, "llandough": 4, "cri": 5, "was": 6
 EVENT_COLUMNS = ("occurred_at", "setting", "location_type", "weapon", "injury", "sex", "age",
                  "relationship", "assailants", "admitted", "in_ed", "in_ambulance", "in_police")
 
+# The ground truth, one row per written record.
+TRUTH_SCHEMA = pa.schema([
+    ("source", pa.string()),  # source name: uhw, llandough, cri, was, swp
+    ("kind", pa.string()),  # ed, ambulance, police
+    ("site", pa.string()),
+    ("file", pa.string()),  # relative to the city folder, '/'-separated
+    ("row", pa.int32()),  # 1-based data row in that file, the header not counted
+    ("source_record_id", pa.string()),  # as written; null where the id was blanked
+    ("event_id", pa.string()),  # the true assault; records of one assault share it
+    ("text_place_id", pa.string()),  # gazetteer place the free text (or police point) names
+    ("text_names_place", pa.bool_()),
+    ("noise", pa.list_(pa.string())),  # e.g. typo, abbreviation, blank, time_blank, jitter
+    ("identifiers", pa.list_(pa.string())),  # planted in free text or address: name, phone...
+    ("planted_error", pa.string()),  # bad_date, unknown_code, blank_id, assault_after_arrival
+    ("place_id", pa.string()),  # true gazetteer place; null at home
+    ("lon", pa.float64()),  # true point
+    ("lat", pa.float64()),
+    ("beat", pa.string()),  # true beat (ward code); null outside Cardiff
+    ("occurred_at", pa.timestamp("us")),  # true time of the assault
+    ("setting", pa.string()),  # licensed, nte_street, street, venue_other, school_work, ...
+    ("location_type", pa.string()),
+    ("weapon", pa.string()),
+    ("injury", pa.string()),  # none, minor, serious
+    ("sex", pa.string()),
+    ("age", pa.int32()),
+    ("relationship", pa.string()),
+    ("assailants", pa.int32()),
+    ("admitted", pa.bool_()),
+    ("in_ed", pa.bool_()),  # which services recorded the assault at all
+    ("in_ambulance", pa.bool_()),
+    ("in_police", pa.bool_()),
+])
+
 
 @dataclass(frozen=True)
 class CityManifest:
@@ -123,6 +156,8 @@ def _records(layout: Layout, events: pd.DataFrame, geo: Geography, period: Perio
 
 def _truth(placed: list[tuple[Layout, Placed]], events: pd.DataFrame) -> pa.Table:
     """One row per record: where it is, what it really was, and what was done to it."""
+    if not placed:
+        return TRUTH_SCHEMA.empty_table()
     records = pd.DataFrame({
         "source": [layout.name for layout, _ in placed],
         "kind": [layout.kind for layout, _ in placed],
@@ -139,17 +174,4 @@ def _truth(placed: list[tuple[Layout, Placed]], events: pd.DataFrame) -> pa.Tabl
     })
     facts = events[["event_id", "place_id", "lon", "lat", "beat", *EVENT_COLUMNS]]
     truth = records.merge(facts, on="event_id", how="left", validate="many_to_one")
-    schema = pa.schema([
-        ("source", pa.string()), ("kind", pa.string()), ("site", pa.string()),
-        ("file", pa.string()), ("row", pa.int32()), ("source_record_id", pa.string()),
-        ("event_id", pa.string()), ("text_place_id", pa.string()),
-        ("text_names_place", pa.bool_()), ("noise", pa.list_(pa.string())),
-        ("identifiers", pa.list_(pa.string())), ("planted_error", pa.string()),
-        ("place_id", pa.string()), ("lon", pa.float64()), ("lat", pa.float64()),
-        ("beat", pa.string()), ("occurred_at", pa.timestamp("us")), ("setting", pa.string()),
-        ("location_type", pa.string()), ("weapon", pa.string()), ("injury", pa.string()),
-        ("sex", pa.string()), ("age", pa.int32()), ("relationship", pa.string()),
-        ("assailants", pa.int32()), ("admitted", pa.bool_()), ("in_ed", pa.bool_()),
-        ("in_ambulance", pa.bool_()), ("in_police", pa.bool_()),
-    ])
-    return pa.Table.from_pandas(truth, schema=schema, preserve_index=False)
+    return pa.Table.from_pandas(truth, schema=TRUTH_SCHEMA, preserve_index=False)

@@ -151,7 +151,7 @@ def _victims(events: pd.DataFrame, rng: np.random.Generator) -> None:
     male = rng.random(n) < np.array([b.MALE[s] for s in setting])
     events["sex"] = np.where(male, "male", "female")
     _by_group(events, "age_band", family, b.AGE_BAND, rng)
-    ranges = np.array([b.AGE_RANGE[a] for a in events["age_band"]])
+    ranges = np.array([b.AGE_RANGE[a] for a in events["age_band"]], dtype=int).reshape(-1, 2)
     events["age"] = rng.integers(ranges[:, 0], ranges[:, 1] + 1)
     relation_group = np.where(family == "home", np.where(male, "home_male", "home_female"),
                               family)
