@@ -145,7 +145,7 @@ def _records(layout: Layout, events: pd.DataFrame, geo: Geography, period: Perio
     if layout.kind == "ed":
         chosen = events[events["in_ed"] & (events["ed_site"] == layout.name)
                         & (events["arrived_at"] < end)]
-        code_change = period.start + (period.end - period.start) / 2
+        code_change = period.start + (period.end - period.start) // 2
         return ed_records(layout, chosen, geo, Streets(geo), code_change, rng)
     if layout.kind == "ambulance":
         chosen = events[events["in_ambulance"] & (events["call_at"] < end)]

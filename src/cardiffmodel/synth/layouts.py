@@ -33,6 +33,7 @@ class Layout:
     sheet: str | None = None
     crime_types: tuple[str, ...] = ()
     unknown_code: tuple[str, str] = ("weapon", "??")  # (canonical field, a planted bad code)
+    codes_change: bool = False  # weapon spellings switch from the first to the second mid-way
 
     @property
     def suffix(self) -> str:
@@ -155,6 +156,7 @@ LLANDOUGH = Layout(
         "admitted": _table(true=("Y", "Yes"), false=("N", "No")),
     },
     unknown_code=("weapon", "ZZ"),
+    codes_change=True,
 )
 
 CRI = Layout(

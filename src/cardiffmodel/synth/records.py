@@ -95,7 +95,8 @@ def ed_records(layout: Layout, events: pd.DataFrame, geo: Geography, streets: St
         observed = _observe(row, rng, noise)
         arrived = row.arrived_at.to_pydatetime()
         occurred = row.occurred_at.to_pydatetime()
-        time_known = layout.name == "llandough" or rng.random() >= 0.06
+        # A single date-time column always gets a time; split columns leave some blank.
+        time_known = "occurred_at" in layout.columns or rng.random() >= 0.06
         if not time_known:
             noise.append("time_blank")
         cells = {
@@ -110,8 +111,7 @@ def ed_records(layout: Layout, events: pd.DataFrame, geo: Geography, streets: St
             layout.column("relationship"): layout.spell(rng, "relationship",
                                                         observed["relationship"]),
         }
-        variant = (0 if occurred.date() < code_change else 1) if layout.name == "llandough" \
-            else None
+        variant = int(occurred.date() >= code_change) if layout.codes_change else None
         cells[layout.column("weapon")] = layout.spell(rng, "weapon", observed["weapon"], variant)
         if "assailants" in layout.columns:
             cells[layout.column("assailants")] = observed["assailants"]
@@ -127,8 +127,6 @@ def _scene(row, geo: Geography, nearest_street: int) -> Scene:
     place = geo.places[row.place_index] if row.place_index >= 0 else None
     street_index = geo.place_street[row.place_index] if row.place_index >= 0 else nearest_street
     nearby = geo.nearest_venue[row.place_index] if row.place_index >= 0 else -1
-    if row.setting == "transport":
-        place = geo.places[nearest_street]
     home = row.home_index >= 0
     return Scene(
         setting=row.setting,
@@ -137,7 +135,6 @@ def _scene(row, geo: Geography, nearest_street: int) -> Scene:
         street=geo.places[street_index] if street_index >= 0 else None,
         nearby=geo.places[nearby] if nearby >= 0 else None,
         area_name=geo.layer.name_of(row.beat) if isinstance(row.beat, str) else None,
-        sex=row.sex,
         sector=geo.homes.sector[row.home_index] if home else "",
     )
 

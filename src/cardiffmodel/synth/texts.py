@@ -63,7 +63,6 @@ class Scene:
     street: Place | None  # the gazetteer street the place stands on
     nearby: Place | None  # a named venue near a street event
     area_name: str | None  # the beat's name, for "a house in Splott"
-    sex: str
     sector: str  # postcode sector of the home
 
 
@@ -169,26 +168,26 @@ def location_text(rng: np.random.Generator, scene: Scene, style: Style) -> Locat
 
 
 def _describe(w: _Writer, scene: Scene) -> tuple[str, str | None]:
+    """The words for the place, and the gazetteer place they name (None if none)."""
+    place = scene.place
     if scene.setting == "home":
         return _home(w, scene), None
     if scene.setting == "transport":
-        if scene.place is not None and w.chance(0.3):
-            return f"{w.one(('bus stop', 'bus stop on', 'taxi rank'))} {w.street(scene.place)}", \
-                scene.place.place_id
+        if place is not None and w.chance(0.3):
+            where = w.one(("bus stop", "bus stop on", "taxi rank"))
+            return f"{where} {w.street(place)}", place.place_id
         return w.one(TRANSPORT), None
     if scene.setting == "school_work":
-        if scene.place is not None and w.chance(0.4):
-            return w.one(("{}", "at {}", "works at {}")).format(w.venue(scene.place)), \
-                scene.place.place_id
+        if place is not None and w.chance(0.4):
+            return w.one(("{}", "at {}", "works at {}")).format(w.venue(place)), place.place_id
         return w.one(WORK), None
-    if scene.place is not None and scene.place.kind == "venue":
-        return _venue(w, scene)
+    if place is not None and place.kind == "venue":
+        return _venue(w, place, scene.street, scene.setting)
     return _street(w, scene)
 
 
-def _venue(w: _Writer, scene: Scene) -> tuple[str, str | None]:
-    place, street = scene.place, scene.street
-    assert place is not None
+def _venue(w: _Writer, place: Place, street: Place | None,
+           setting: str) -> tuple[str, str | None]:
     roll = w.rng.random()
     if roll < 0.30:
         return w.venue(place), place.place_id
@@ -202,13 +201,13 @@ def _venue(w: _Writer, scene: Scene) -> tuple[str, str | None]:
         w.noise.append("street_only")
         return w.street(street), street.place_id
     if roll < 0.88:
-        return w.one(GENERIC_VENUE.get(scene.setting, ("shop",))), None
+        return w.one(GENERIC_VENUE.get(setting, ("shop",))), None
     w.noise.append("vague")
     return w.one(VAGUE_TOWN + UNKNOWN), None
 
 
 def _street(w: _Writer, scene: Scene) -> tuple[str, str | None]:
-    place = scene.place
+    place, nearby = scene.place, scene.nearby
     roll = w.rng.random()
     if place is not None and roll < 0.55:
         return w.street(place), place.place_id
@@ -216,9 +215,8 @@ def _street(w: _Writer, scene: Scene) -> tuple[str, str | None]:
         template = w.one(("lane behind {}", "alley off {}", "outside shop on {}", "{} nr shops",
                           "top of {}", "bottom of {}"))
         return template.format(w.street(place)), place.place_id
-    if place is not None and scene.nearby is not None and roll < 0.75:
-        return f"{w.one(('o/s', 'outside', 'nr', 'opp'))} {w.venue(scene.nearby)}", \
-            scene.nearby.place_id
+    if nearby is not None and roll < 0.75:
+        return f"{w.one(('o/s', 'outside', 'nr', 'opp'))} {w.venue(nearby)}", nearby.place_id
     w.noise.append("vague")
     if scene.setting == "nte_street" and w.chance(0.5):
         return w.one(VAGUE_TOWN), None
@@ -239,23 +237,22 @@ def _plant_identifiers(w: _Writer, scene: Scene, text: str) -> tuple[str, tuple[
         return text, ()
     kinds = ["name", "phone", "nhs_number"]
     if scene.setting == "home":
-        kinds += ["postcode", "postcode", "address"]
+        kinds += ["postcode", "postcode"] + (["address"] if scene.street else [])
     kind = w.one(kinds)
     rng = w.rng
     if kind == "name":
         assailant = identity.full_name(rng, "male" if w.chance(0.8) else "female")
-        return w.one(("assaulted by {n} {t}", "{t} - assailant {n}", "{t} (ex partner {n})")
-                     ).format(n=assailant, t=text), (kind,)
+        template = w.one(("assaulted by {n} {t}", "{t} - assailant {n}", "{t} (ex partner {n})"))
+        return template.format(n=assailant, t=text), (kind,)
     if kind == "phone":
-        return f"{text} {w.one(('pt tel', 'contact', 'mob', 'tel:'))} " \
-               f"{identity.phone_number(rng)}", (kind,)
+        label = w.one(("pt tel", "contact", "mob", "tel:"))
+        return f"{text} {label} {identity.phone_number(rng)}", (kind,)
     if kind == "nhs_number":
         number = identity.nhs_number(rng)
         shown = identity.spaced_nhs(number) if w.chance(0.5) else number
         return f"{text} NHS {shown}", (kind,)
     code = identity.postcode(rng, scene.sector)
-    if kind == "postcode":
-        return f"{text} {code}", (kind,)
+    if kind == "postcode" or scene.street is None:
+        return f"{text} {code}", ("postcode",)
     number = int(rng.integers(1, 180))
-    street = scene.street.name if scene.street is not None else "Clifton Street"
-    return f"{text} {number} {street} {code}", ("address", "postcode")
+    return f"{text} {number} {scene.street.name} {code}", ("address", "postcode")
