@@ -9,8 +9,8 @@ was recorded.
 from __future__ import annotations
 
 import csv
+import math
 import re
-import statistics
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
@@ -19,6 +19,28 @@ from pathlib import Path
 
 # FSA business types that are licensed to sell alcohol for consumption on the premises.
 LICENSED_TYPES = frozenset({"Pub/bar/nightclub"})
+
+# Bar chains the FSA sometimes files under another business type (Cardiff's Walkabout is a
+# "Hotel/bed & breakfast/guest house", Revolution a "Restaurant/Cafe/Canteen"); a venue
+# whose name starts with one of these is licensed whatever its FSA type.
+LICENSED_BRANDS = (
+    "walkabout",
+    "revolution",
+    "revolucion",
+    "wetherspoon",
+    "jd wetherspoon",
+    "yates",
+    "o'neills",
+    "slug and lettuce",
+    "be at one",
+    "popworld",
+    "tiger tiger",
+    "pryzm",
+)
+
+# Police.uk map points of one street name further apart than this (single linkage) are
+# different streets that share a name (Cardiff's Queen Street and Barry's).
+SAME_STREET_GAP_M = 1000.0
 
 # data.police.uk snaps some crimes to a kind of place rather than a street: these names
 # say nothing about where, so they are not gazetteer entries.
@@ -58,6 +80,7 @@ class Place:
     postcode: str
     lon: float
     lat: float
+    crimes: int = 0  # police-recorded crimes snapped here: a prior for where incidents happen
 
 
 class GazetteerError(ValueError):
@@ -84,13 +107,14 @@ def load_fsa_xml(path: Path, bbox: Bbox | None = None) -> list[Place]:
             lon, lat = _text(element, "Geocode/Longitude"), _text(element, "Geocode/Latitude")
             if lon and lat and _inside(float(lon), float(lat), bbox):
                 category = _text(element, "BusinessType")
+                name = _text(element, "BusinessName")
                 places.append(
                     Place(
                         place_id=f"fsa:{_text(element, 'FHRSID')}",
-                        name=_text(element, "BusinessName"),
+                        name=name,
                         kind="venue",
                         category=category,
-                        licensed=category in LICENSED_TYPES,
+                        licensed=category in LICENSED_TYPES or _is_bar_brand(name),
                         street=_street_of_address(_text(element, "AddressLine1")),
                         postcode=_text(element, "PostCode").upper(),
                         lon=float(lon),
@@ -103,9 +127,16 @@ def load_fsa_xml(path: Path, bbox: Bbox | None = None) -> list[Place]:
     return places
 
 
+def _is_bar_brand(name: str) -> bool:
+    lowered = name.lower().removeprefix("the ")
+    return any(lowered == b or lowered.startswith(b + " ") for b in LICENSED_BRANDS)
+
+
 def _street_of_address(line: str) -> str:
-    """'12 Church Street' -> 'Church Street' (house numbers and unit letters dropped)."""
-    return re.sub(r"^[\d\-/,\s]+[a-zA-Z]?\s+(?=[A-Za-z])", "", line).strip()
+    """'12 Church Street' -> 'Church Street'; 'Tesco Express, 134 - 142 City Road' ->
+    'City Road' (the street follows the last comma; numbers and unit letters dropped)."""
+    last = line.rsplit(",", 1)[-1]
+    return re.sub(r"^[\d\-/,\s]+[a-zA-Z]?\s+(?=[A-Za-z])", "", last.strip()).strip()
 
 
 def _is_street_name(name: str) -> bool:
@@ -113,10 +144,56 @@ def _is_street_name(name: str) -> bool:
     return bool(name) and "/" not in name and lowered not in GENERIC_POLICE_UK_NAMES
 
 
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Equirectangular distance: exact enough within a city and much cheaper than geodesic."""
+    mean_lat = math.radians((a[1] + b[1]) / 2)
+    return math.hypot((a[0] - b[0]) * math.cos(mean_lat), a[1] - b[1]) * 111_195.0
+
+
+def _clusters(points: dict[tuple[float, float], int]) -> list[dict[tuple[float, float], int]]:
+    """Group one street name's map points by single linkage at ``SAME_STREET_GAP_M``.
+
+    Police.uk snaps crimes to a handful of points per street, so the quadratic loop is over
+    a few points (at most a few dozen) per name.
+    """
+    coords = sorted(points)
+    parent = list(range(len(coords)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(coords)):
+        for j in range(i):
+            if _metres(coords[i], coords[j]) <= SAME_STREET_GAP_M:
+                parent[root(i)] = root(j)
+    groups: dict[int, dict[tuple[float, float], int]] = defaultdict(dict)
+    for i, xy in enumerate(coords):
+        groups[root(i)][xy] = points[xy]
+    return sorted(groups.values(), key=lambda g: (-sum(g.values()), min(g)))
+
+
+def _weighted_median(values: list[tuple[float, int]]) -> float:
+    ordered = sorted(values)
+    half, running = sum(w for _, w in ordered) / 2, 0
+    for value, weight in ordered:
+        running += weight
+        if running >= half:
+            return value
+    return ordered[-1][0]
+
+
 def load_police_uk_streets(paths: Iterable[Path], bbox: Bbox | None = None) -> list[Place]:
-    """Streets from data.police.uk street-level crime CSVs: one entry per street name, placed
-    at the median of its map points (robust to the odd far-off snap point)."""
-    points: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    """Streets from data.police.uk street-level crime CSVs, placed at the crime-weighted
+    median of their map points.
+
+    Map points of one name more than ``SAME_STREET_GAP_M`` apart become separate streets:
+    the busiest keeps the plain id (``street:queen-street``), the others get ``-2``, ``-3``
+    ... in decreasing order of crimes. ``crimes`` counts the records snapped to each.
+    """
+    points: dict[str, dict[tuple[float, float], int]] = defaultdict(lambda: defaultdict(int))
     for path in paths:
         try:
             with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -126,23 +203,28 @@ def load_police_uk_streets(paths: Iterable[Path], bbox: Bbox | None = None) -> l
                         continue
                     lon, lat = float(row["Longitude"]), float(row["Latitude"])
                     if _inside(lon, lat, bbox):
-                        points[location].append((lon, lat))
+                        points[location][(lon, lat)] += 1
         except (OSError, KeyError, ValueError) as err:
             raise GazetteerError(f"{path}: not a data.police.uk street-level CSV: {err}") from err
-    return [
-        Place(
-            place_id="street:" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-"),
-            name=name,
-            kind="street",
-            category="street",
-            licensed=False,
-            street=name,
-            postcode="",
-            lon=statistics.median(p[0] for p in coords),
-            lat=statistics.median(p[1] for p in coords),
-        )
-        for name, coords in sorted(points.items())
-    ]
+    streets = []
+    for name, counts in sorted(points.items()):
+        slug = "street:" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        for rank, cluster in enumerate(_clusters(counts), start=1):
+            streets.append(
+                Place(
+                    place_id=slug if rank == 1 else f"{slug}-{rank}",
+                    name=name,
+                    kind="street",
+                    category="street",
+                    licensed=False,
+                    street=name,
+                    postcode="",
+                    lon=_weighted_median([(xy[0], n) for xy, n in cluster.items()]),
+                    lat=_weighted_median([(xy[1], n) for xy, n in cluster.items()]),
+                    crimes=sum(cluster.values()),
+                )
+            )
+    return streets
 
 
 def build_gazetteer(

@@ -1,0 +1,563 @@
+"""Free-text location cleaning: one canonical spelling, matching keys, and the kind of place.
+
+Emergency Department reception staff type locations fast ("o/s Walkabout St Marys St",
+"pts home", "bus stn"). Everything that compares such text with gazetteer names goes
+through the same functions here, applied to both sides, so that a spelling choice made
+here (say, dropping a plural "s") can never make a text and its place disagree.
+
+Canonical choices, documented because other modules rely on them:
+
+* ``normalise`` keeps every word, lower-cased and ASCII-folded (Welsh ``ŵ``/``ŷ``/``â``
+  become ``w``/``y``/``a``), apostrophes dropped ("Mary's" -> "marys"), other punctuation a
+  space, abbreviations expanded. "St" means *saint* before a saint's name or at the start
+  of the text, and *street* elsewhere: "St Marys St" -> "saint marys street".
+* ``key_tokens`` drops filler ("outside", "near", "the", ...), house numbers and a final
+  plural or possessive "s" on words of four letters or more, so that "St Mary Street",
+  "St Marys St" and "st. mary's street" all become ``saint mary street``.
+* ``location_type`` reads the words only; the matcher refines it with the matched place
+  (a matched licensed venue makes the location ``licensed_premises``). Parks, car parks,
+  "town" and "city centre" count as ``street`` (the ISTV "street or other public place").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Abbreviations that mean one thing wherever they appear.
+ABBREVIATIONS = {
+    "rd": "road",
+    "ave": "avenue",
+    "av": "avenue",
+    "avn": "avenue",
+    "ln": "lane",
+    "cl": "close",
+    "cres": "crescent",
+    "cresc": "crescent",
+    "sq": "square",
+    "pl": "place",
+    "tce": "terrace",
+    "terr": "terrace",
+    "ter": "terrace",
+    "dr": "drive",
+    "ct": "court",
+    "gdns": "gardens",
+    "gdn": "garden",
+    "gro": "grove",
+    "pde": "parade",
+    "hwy": "highway",
+    "pk": "park",
+    "mkt": "market",
+    "ctr": "centre",
+    "cntr": "centre",
+    "cent": "centre",
+    "center": "centre",
+    "nr": "near",
+    "opp": "opposite",
+    "opps": "opposite",
+    "oppo": "opposite",
+    "bhd": "behind",
+    "nxt": "next",
+    "btwn": "between",
+    "stn": "station",
+    "rly": "railway",
+    "pts": "patients",
+    "pt": "patient",
+    "pat": "patient",
+    "uni": "university",
+    "coll": "college",
+    "sch": "school",
+    "hosp": "hospital",
+    "twn": "town",
+    "n/c": "nightclub",
+    "caerdydd": "cardiff",
+    "macdonalds": "mcdonalds",
+}
+
+# Written with a slash or dot, so expanded before punctuation is removed.
+SLASHED = {
+    "o/s": "outside",
+    "o.s": "outside",
+    "o/side": "outside",
+    "n/k": "not known",
+    "u/k": "unknown",
+    "b/w": "between",
+    "f/o": "front of",
+    "r/o": "rear of",
+    "c/o": "care of",
+}
+
+STREET_TYPES = frozenset(
+    {
+        "street",
+        "road",
+        "avenue",
+        "lane",
+        "close",
+        "crescent",
+        "square",
+        "place",
+        "terrace",
+        "drive",
+        "court",
+        "gardens",
+        "garden",
+        "grove",
+        "parade",
+        "highway",
+        "way",
+        "walk",
+        "row",
+        "hill",
+        "rise",
+        "mews",
+        "view",
+        "green",
+        "heol",
+        "ffordd",
+        "stryd",
+        "lon",
+        "bridge",
+        "arcade",
+        "precinct",
+    }
+)
+
+# Saints whose names follow "St" in Welsh and English place names; "St" before one of these
+# is "saint" even in the middle of a text ("o/s Walkabout St Marys St").
+SAINTS = frozenset(
+    {
+        "agnes",
+        "alban",
+        "andrew",
+        "ann",
+        "anne",
+        "anthony",
+        "athan",
+        "augustine",
+        "barnabas",
+        "benedict",
+        "bride",
+        "brigid",
+        "cadoc",
+        "catherine",
+        "cennydd",
+        "clare",
+        "cuthbert",
+        "cyres",
+        "david",
+        "denys",
+        "dyfrig",
+        "edeyrn",
+        "edward",
+        "edmund",
+        "fagan",
+        "francis",
+        "george",
+        "giles",
+        "helen",
+        "hilary",
+        "illtyd",
+        "isan",
+        "james",
+        "john",
+        "joseph",
+        "julian",
+        "lawrence",
+        "leonard",
+        "luke",
+        "margaret",
+        "mark",
+        "martin",
+        "mary",
+        "matthew",
+        "mellon",
+        "michael",
+        "monica",
+        "nicholas",
+        "patrick",
+        "paul",
+        "peter",
+        "philip",
+        "stephen",
+        "teilo",
+        "theodore",
+        "thomas",
+        "tydfil",
+        "vincent",
+        "winifred",
+        "woolo",
+    }
+)
+
+# Words that say where relative to a place, or join words, but name nothing.
+FILLER = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "the",
+        "y",
+        "yr",
+        "outside",
+        "inside",
+        "near",
+        "nearby",
+        "opposite",
+        "in",
+        "at",
+        "on",
+        "of",
+        "by",
+        "to",
+        "from",
+        "off",
+        "behind",
+        "beside",
+        "front",
+        "infront",
+        "rear",
+        "next",
+        "between",
+        "corner",
+        "junction",
+        "jct",
+        "bottom",
+        "side",
+        "just",
+        "around",
+        "round",
+        "area",
+        "vicinity",
+        "with",
+        "was",
+        "assaulted",
+        "assault",
+        "attacked",
+        "hit",
+        "punched",
+        "stabbed",
+        "kicked",
+        "while",
+        "whilst",
+        "walking",
+        "home",
+        "there",
+        "here",
+        "it",
+        "its",
+        "no",
+        "number",
+        "nos",
+        "outiside",
+        "adjacent",
+    }
+)
+
+# Words kept in the text that never identify a place on their own.
+GENERIC = frozenset(
+    {
+        "cardiff",
+        "wales",
+        "uk",
+        "city",
+        "centre",
+        "town",
+        "street",
+        "road",
+        "avenue",
+        "lane",
+        "park",
+        "car",
+        "pub",
+        "bar",
+        "club",
+        "nightclub",
+        "shop",
+        "shops",
+        "station",
+        "bus",
+        "train",
+        "taxi",
+        "rank",
+        "stop",
+        "house",
+        "flat",
+        "school",
+        "work",
+        "hotel",
+        "restaurant",
+        "cafe",
+        "takeaway",
+        "garage",
+        "pavement",
+        "alley",
+        "field",
+        "playground",
+        "beach",
+        "public",
+        "place",
+        "outside",
+        "square",
+        "party",
+    }
+)
+
+_POSTCODE = re.compile(r"\b([a-z]{1,2}\d[a-z\d]?)\s*(\d[a-z]{2})\b")
+_APOSTROPHES = re.compile(r"['’‘`´]")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_DIGITS = re.compile(r"\d+[a-z]?")
+_SLASHED = re.compile(
+    r"(?<![a-z0-9])(" + "|".join(re.escape(k) for k in sorted(SLASHED, key=len, reverse=True))
+    + r")(?![a-z0-9])"
+)
+
+
+def _fold(text: str) -> str:
+    """Lower-case and strip accents so Welsh circumflexes and typed variants compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _is_saint(previous: str | None, following: str | None) -> bool:
+    """Whether an "st" token means saint: before a saint's name, or opening the text."""
+    if following is None:
+        return False
+    name = following[:-1] if following.endswith("s") and len(following) > 3 else following
+    if name in SAINTS or following in SAINTS:
+        return True
+    return previous is None and following not in STREET_TYPES and following not in FILLER
+
+
+def normalise(text: str | None) -> str:
+    """The canonical spelling of a location text: lower case, ASCII, words expanded.
+
+    >>> normalise("o/s Walkabout St Marys St")
+    'outside walkabout saint marys street'
+    """
+    if not text:
+        return ""
+    folded = _APOSTROPHES.sub("", _fold(text))
+    folded = _SLASHED.sub(lambda m: " " + SLASHED[m.group(1)] + " ", folded)
+    folded = folded.replace("&", " and ").replace("@", " at ").replace("+", " and ")
+    tokens = _NON_WORD.sub(" ", folded).split()
+    out = []
+    for i, token in enumerate(tokens):
+        if token == "st":
+            previous = out[-1] if out else None
+            following = tokens[i + 1] if i + 1 < len(tokens) else None
+            out.append("saint" if _is_saint(previous, following) else "street")
+        else:
+            out.append(ABBREVIATIONS.get(token, token))
+    return " ".join(out)
+
+
+def stem(token: str) -> str:
+    """Drop a plural or possessive "s" ("tescos", "marys"), the commonest spelling drift."""
+    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+        return token[:-1]
+    return token
+
+
+def key_tokens(normalised: str) -> tuple[str, ...]:
+    """Matching tokens of an already normalised text: no filler, no house numbers, stemmed."""
+    return tuple(
+        stem(t) for t in normalised.split() if t not in FILLER and not _DIGITS.fullmatch(t)
+    )
+
+
+def match_key(text: str | None) -> str:
+    """The key that compares a text with gazetteer names ("St Marys St" -> "saint mary street")."""
+    return " ".join(key_tokens(normalise(text)))
+
+
+def extract_postcode(text: str | None) -> tuple[str, str]:
+    """Split a full UK postcode out of a text: ("o/s 12 x rd", "CF10 1FA"), else (text, "")."""
+    if not text:
+        return "", ""
+    lowered = _fold(text)
+    found = _POSTCODE.search(lowered)
+    if found is None:
+        return text, ""
+    rest = lowered[: found.start()] + " " + lowered[found.end() :]
+    return rest.strip(), f"{found.group(1)} {found.group(2)}".upper()
+
+
+# ---- location type -------------------------------------------------------------------
+
+_UNKNOWN_TEXTS = frozenset(
+    {
+        "",
+        "unknown",
+        "not known",
+        "nk",
+        "n k",
+        "na",
+        "n a",
+        "none",
+        "not stated",
+        "not given",
+        "not recorded",
+        "unsure",
+        "not sure",
+        "declined",
+        "refused",
+        "no details",
+        "dont know",
+        "do not know",
+        "cant remember",
+        "cannot remember",
+        "unk",
+        "tbc",
+        "other",
+    }
+)
+_DWELLINGS = frozenset(
+    {"home", "house", "flat", "address", "residence", "property", "bungalow", "bedsit", "room"}
+)
+_OWN = frozenset({"patients", "patient", "own", "his", "her", "their", "my", "pt", "victims"})
+_OTHERS = frozenset(
+    {
+        "friends",
+        "friend",
+        "partners",
+        "partner",
+        "mates",
+        "mate",
+        "boyfriends",
+        "girlfriends",
+        "relatives",
+        "relative",
+        "mothers",
+        "mums",
+        "mum",
+        "dads",
+        "fathers",
+        "parents",
+        "brothers",
+        "sisters",
+        "sons",
+        "daughters",
+        "aunts",
+        "uncles",
+        "nans",
+        "grandparents",
+        "neighbours",
+        "neighbour",
+        "someone",
+        "someones",
+        "somebody",
+        "somebodys",
+        "elses",
+        "else",
+        "exs",
+        "ex",
+        "wifes",
+        "husbands",
+        "cousins",
+        "carers",
+        "acquaintances",
+        "assailants",
+        "offenders",
+        "strangers",
+    }
+)
+# "walking home", "on the way home": a journey, not a dwelling.
+_JOURNEY = frozenset({"walking", "way", "going", "travelling", "heading", "driving", "cycling"})
+_SOMEBODYS = frozenset({"a", "private", "some", "another", "residential"})
+# "Home" that does not mean a dwelling: brand names and institutions.
+_HOME_NOT_DWELLING = frozenset(
+    {"bargains", "guard", "base", "sense", "store", "stores", "office", "depot", "care"}
+)
+_TRANSPORT = frozenset(
+    {"bus", "buses", "train", "trains", "taxi", "taxis", "cab", "rank", "railway", "coach",
+     "platform", "station", "interchange", "airport", "ferry"}
+)
+_NOT_TRANSPORT_BEFORE_STATION = frozenset(
+    {"police", "petrol", "service", "filling", "fire", "ambulance", "power", "pumping"}
+)
+_LICENSED = frozenset(
+    {"pub", "bar", "nightclub", "club", "inn", "tavern", "disco", "wetherspoons", "spoons",
+     "lounge", "brewery", "bouncer", "bouncers", "doorman", "doormen"}
+)
+_NOT_LICENSED_BEFORE = frozenset(
+    {"fish", "snack", "sandwich", "juice", "breakfast", "youth", "book", "school", "chocolate",
+     "kebab", "salad", "nail", "coffee"}
+)
+_SCHOOL_WORK = frozenset(
+    {"school", "college", "university", "work", "workplace", "office", "job", "academy",
+     "campus", "comprehensive", "nursery", "factory", "warehouse"}
+)
+# Street types that make a text a street name (others, like "view" or "green", are as
+# often part of a venue's name).
+_STREET_WORDS = frozenset(
+    {"street", "road", "avenue", "lane", "close", "crescent", "square", "place", "terrace",
+     "drive", "court", "gardens", "grove", "parade", "highway", "way", "mews", "heol",
+     "ffordd", "stryd", "row", "walk"}
+)
+_PUBLIC = frozenset(
+    {"park", "pavement", "alley", "alleyway", "lane", "field", "fields", "playground", "beach",
+     "subway", "underpass", "town", "centre", "outside", "precinct", "bridge", "footpath",
+     "path", "woods", "common", "marina", "bay", "promenade", "carpark"}
+)
+
+
+def _dwelling_type(tokens: list[str]) -> str | None:
+    """home / other_home from a dwelling word and whose it is; None when no dwelling is named."""
+    for i, token in enumerate(tokens):
+        if token not in _DWELLINGS:
+            continue
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        before = tokens[max(0, i - 3) : i]
+        journey = bool(before) and before[-1] in _JOURNEY
+        if token == "home" and (following in _HOME_NOT_DWELLING or journey):
+            continue
+        if any(b in _OTHERS for b in before) or (following == "party"):
+            return "other_home"
+        if token == "home" or any(b in _OWN for b in before):
+            return "home"
+        if before and before[-1] in _SOMEBODYS:
+            # "a house on X Road", "private address": a home, not said to be theirs
+            return "other_home"
+    return None
+
+
+def location_type(text: str | None) -> str:
+    """The ISTV kind of place the words describe (see ``schema.LOCATION_TYPES``).
+
+    Order matters: a home beats a street name in the same text ("pts home, Queen St"),
+    transport and licensed premises beat the street they are on.
+    """
+    return type_of_normalised(normalise(text))
+
+
+def type_of_normalised(normalised: str) -> str:
+    """``location_type`` of a text already passed through ``normalise``."""
+    if normalised in _UNKNOWN_TEXTS:
+        return "unknown"
+    tokens = normalised.split()
+    dwelling = _dwelling_type(tokens)
+    if dwelling is not None:
+        return dwelling
+    for i, token in enumerate(tokens):
+        previous = tokens[i - 1] if i else ""
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in _TRANSPORT and following not in STREET_TYPES:
+            if token == "station" and previous in _NOT_TRANSPORT_BEFORE_STATION:
+                continue
+            return "transport"
+    for i, token in enumerate(tokens):
+        previous = tokens[i - 1] if i else ""
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in _LICENSED and previous not in _NOT_LICENSED_BEFORE and following not in (
+            STREET_TYPES
+        ):
+            return "licensed_premises"
+    for i, token in enumerate(tokens):
+        previous = tokens[i - 1] if i else ""
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in _SCHOOL_WORK and following not in STREET_TYPES and previous != "post":
+            return "school_work"
+    if any(t in _STREET_WORDS or t in _PUBLIC for t in tokens):
+        return "street"
+    return "other"
