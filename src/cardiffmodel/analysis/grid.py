@@ -141,6 +141,13 @@ def to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(x), np.asarray(y)
 
 
+def from_bng(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """British National Grid metres back to WGS84 lon/lat."""
+    transformer = Transformer.from_crs(BNG, WGS84, always_xy=True)
+    lon, lat = transformer.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    return np.asarray(lon), np.asarray(lat)
+
+
 def transform_geometries(geometries: np.ndarray, source: str, target: str) -> np.ndarray:
     """Shapely geometries reprojected from one CRS to another (a new array)."""
     transformer = Transformer.from_crs(source, target, always_xy=True)
