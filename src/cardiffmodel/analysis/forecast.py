@@ -166,7 +166,8 @@ class Prospective:
     Each incident of the last ``weeks`` weeks adds ``1 / (1 + d) * 1 / (1 + t)`` to every
     unit whose centre is within ``bandwidth_m`` of its unit's centre, where ``d`` is that
     distance in ``cell_m`` widths and ``t`` the whole weeks elapsed before the origin: risk
-    stays near recent incidents for a while (the "near repeat" pattern).
+    stays near recent incidents for a while (the "near repeat" pattern). On areas, the
+    distances are between area centroids, so mostly an area's own incidents count.
     """
 
     bandwidth_m: float = 400.0
