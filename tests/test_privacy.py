@@ -38,6 +38,10 @@ def test_home_postcode_is_cut_to_its_sector():
         ("dob 31/12/1990 at home", "date", "1990"),
         ("assaulted by John Smith outside Revs", "name", "Smith"),
         ("hit by Mr Jones in the street", "name", "Jones"),
+        ("unk (ex partner Rhys Griffiths)", "name", "Griffiths"),
+        ("havelock st - assailant Matthew Harris", "name", "Harris"),
+        ("stabbed by Dai O'Brien", "name", "Brien"),
+        ("pts home 12 Clifton Street", "house_number", "12"),
     ],
 )
 def test_identifiers_are_removed(text, kind, gone):
@@ -46,8 +50,19 @@ def test_identifiers_are_removed(text, kind, gone):
     assert kind in cleaned.removed
 
 
-def test_place_text_is_left_alone():
-    text = "o/s Walkabout St Marys St"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "o/s Walkabout St Marys St",
+        "by Queen Street",
+        "by Cardiff Castle",
+        "hit by the bar",
+        "Lewis Arms",
+        "nr W H Smith Travel",
+        "friends house",
+    ],
+)
+def test_place_text_is_left_alone(text):
     assert scrub(text).text == text
     assert scrub(text).removed == ()
     assert scrub(None).text is None

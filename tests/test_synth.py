@@ -24,8 +24,20 @@ from cardiffmodel.synth.layouts import LAYOUTS
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BBOX = (-3.35, 51.38, -3.05, 51.57)
-NIGHTS = ((4, 22), (4, 23), (5, 0), (5, 1), (5, 2), (5, 3),
-          (5, 22), (5, 23), (6, 0), (6, 1), (6, 2), (6, 3))  # (weekday, hour) Fri/Sat nights
+NIGHTS = (
+    (4, 22),
+    (4, 23),
+    (5, 0),
+    (5, 1),
+    (5, 2),
+    (5, 3),
+    (5, 22),
+    (5, 23),
+    (6, 0),
+    (6, 1),
+    (6, 2),
+    (6, 3),
+)  # (weekday, hour) Fri/Sat nights
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +64,14 @@ def read_rows(source: dict, path: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def extracts(city) -> dict[str, list[tuple[str, int, dict]]]:
     """Every row of every source as (file relative to the city folder, row number, row)."""
-    return {source["name"]: [(path.relative_to(city.out_dir).as_posix(), i + 1, row)
-                             for path in city.files[source["name"]]
-                             for i, row in enumerate(read_rows(source, path))]
-            for source in city.sources}
+    return {
+        source["name"]: [
+            (path.relative_to(city.out_dir).as_posix(), i + 1, row)
+            for path in city.files[source["name"]]
+            for i, row in enumerate(read_rows(source, path))
+        ]
+        for source in city.sources
+    }
 
 
 def planted(truth: pd.DataFrame, kind: str | None = None) -> set[tuple[str, int]]:
@@ -190,8 +206,9 @@ def test_planted_errors_are_few_and_really_wrong(truth, extracts):
         if key in blank:
             assert row["AttendanceNo"] == ""
         if key in after and row["IncidentTime"]:
-            occurred = datetime.strptime(f"{row['IncidentDate']} {row['IncidentTime']}",
-                                         "%d/%m/%Y %H:%M")
+            occurred = datetime.strptime(
+                f"{row['IncidentDate']} {row['IncidentTime']}", "%d/%m/%Y %H:%M"
+            )
             assert occurred > datetime.strptime(row["ArrivalDateTime"], "%d/%m/%Y %H:%M")
     assert truth.loc[truth["planted_error"] == "blank_id", "source_record_id"].isna().all()
 
@@ -209,8 +226,9 @@ def test_most_ed_attendances_are_unknown_to_the_police(truth):
 def test_friday_and_saturday_nights_peak_in_licensed_premises(truth):
     ed = truth[truth["kind"] == "ed"]
     when = pd.to_datetime(ed["occurred_at"])
-    night = pd.Series(list(zip(when.dt.day_of_week, when.dt.hour, strict=True)),
-                      index=ed.index).isin(NIGHTS)
+    night = pd.Series(
+        list(zip(when.dt.day_of_week, when.dt.hour, strict=True)), index=ed.index
+    ).isin(NIGHTS)
     assert night.mean() > 3 * len(NIGHTS) / 168
     licensed = ed["setting"] == "licensed"
     assert night[licensed].mean() > 0.4
@@ -221,8 +239,9 @@ def test_night_peak_is_in_the_recorded_times_too(extracts):
     hours = np.zeros((7, 24))
     for _, _, row in extracts["uhw"]:
         try:
-            when = datetime.strptime(f"{row['IncidentDate']} {row['IncidentTime']}",
-                                     "%d/%m/%Y %H:%M")
+            when = datetime.strptime(
+                f"{row['IncidentDate']} {row['IncidentTime']}", "%d/%m/%Y %H:%M"
+            )
         except ValueError:
             continue
         hours[when.weekday(), when.hour] += 1
@@ -231,16 +250,23 @@ def test_night_peak_is_in_the_recorded_times_too(extracts):
 
 
 def test_hotspot_beats_have_the_highest_rates(city, truth):
-    layer = load_area_layer(AreaConfig(
-        layer="beat", path=DATA / "boundaries" / "cardiff_wards_2013.geojson",
-        code_field="WD13CD", name_field="WD13NM", population_field="population",
-        population_path=DATA / "boundaries" / "cardiff_lsoa2021_population_wimd.geojson"))
+    layer = load_area_layer(
+        AreaConfig(
+            layer="beat",
+            path=DATA / "boundaries" / "cardiff_wards_2013.geojson",
+            code_field="WD13CD",
+            name_field="WD13NM",
+            population_field="population",
+            population_path=DATA / "boundaries" / "cardiff_lsoa2021_population_wimd.geojson",
+        )
+    )
     population = dict(zip(layer.codes, layer.population, strict=True))
     for kind in ("ed", "police"):
         records = truth[(truth["kind"] == kind) & truth["beat"].notna()]
         rates = records.groupby("beat").size() / records.groupby("beat").size().index.map(
-            population)
-        top = set(rates.sort_values(ascending=False).index[:len(city.hotspot_beats)])
+            population
+        )
+        top = set(rates.sort_values(ascending=False).index[: len(city.hotspot_beats)])
         assert top == set(city.hotspot_beats), kind
 
 
@@ -292,9 +318,14 @@ def test_free_text_names_real_places_about_as_often_as_real_ed_data(truth, extra
     assert 0.3 < ed["text_names_place"].mean() < 0.55
     blank = ed["noise"].apply(lambda n: "blank" in n).mean()
     assert 0.1 < blank < 0.2
-    gazetteer = {p.place_id for p in build_gazetteer(
-        [DATA / "venues" / "fsa_food_hygiene_cardiff_2020-11.xml"],
-        sorted((DATA / "police_uk").glob("*.csv")), BBOX)}
+    gazetteer = {
+        p.place_id
+        for p in build_gazetteer(
+            [DATA / "venues" / "fsa_food_hygiene_cardiff_2020-11.xml"],
+            sorted((DATA / "police_uk").glob("*.csv")),
+            BBOX,
+        )
+    }
     assert set(ed["text_place_id"].dropna()) <= gazetteer
     homes = ed[ed["setting"] == "home"]
     assert homes["place_id"].isna().all() and not homes["text_names_place"].any()

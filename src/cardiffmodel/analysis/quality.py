@@ -64,7 +64,7 @@ def data_quality(t: ibis.Table, sel: Selection) -> DataQuality:
         .aggregate(
             records=ibis._.count(),
             located=ibis._.lon.notnull().sum(),
-            with_time=ibis._.time_known.fillna(False).sum(),
+            with_time=ibis._.time_known.fill_null(False).sum(),
             with_weapon=(ibis._.weapon != "unknown").sum(),
         )
         .execute()

@@ -106,7 +106,8 @@ def ingest_file(
 ) -> IngestResult:
     """Ingest one file as one batch; a whole-file problem raises FileRejected."""
     source = settings.source(source_name)
-    if source.format == "police_uk":
+    published = source.format == "police_uk"
+    if published:
         source = police_uk_source(source)
     sha = file_sha256(path)
     previous = store.batch_with_sha(source.name, sha)
@@ -116,13 +117,16 @@ def ingest_file(
     frame = read_extract(path, source)
     rows_in = len(frame)
     frame, filtered = _keep_crime_types(frame, source, path)
+    if published:
+        frame, elsewhere = _keep_region(frame, settings.region_bbox)
+        filtered += elsewhere
     checked = validate(frame, source, str(path), settings.region_bbox, today or started.date())
     batch_id = f"{source.name}:{started:%Y%m%dT%H%M%S%f}:{sha[:8]}"
 
     fields = checked.fields
-    cleaned = [scrub(t) for t in fields["location_text"].tolist()]
-    fields = fields.assign(location_text=[c.text for c in cleaned])
-    incidents = _incidents(fields, source, batch_id, resolver, layers)
+    cleaned = [scrub(t if isinstance(t, str) else None) for t in fields["location_text"]]
+    texts = [c.text for c in cleaned]
+    incidents = _incidents(fields, texts, source, batch_id, resolver, layers)
     quarantine = _quarantine(frame, checked, batch_id, source.name, str(path))
     removed = count_removed(cleaned)
     record = BatchRecord(
@@ -168,18 +172,31 @@ def _keep_crime_types(
     return frame[keep], int((~keep).sum())
 
 
+def _keep_region(
+    frame: pd.DataFrame, bbox: tuple[float, float, float, float]
+) -> tuple[pd.DataFrame, int]:
+    """A force-wide data.police.uk file covers more than the region: crimes mapped
+    elsewhere are another area's, not errors. Rows with no map point stay (unlocated)."""
+    lon = pd.to_numeric(frame["Longitude"], errors="coerce")
+    lat = pd.to_numeric(frame["Latitude"], errors="coerce")
+    outside = (lon.notna() & lat.notna()) & ~(
+        lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3])
+    )
+    return frame[~outside], int(outside.sum())
+
+
 def _incidents(
     fields: pd.DataFrame,
+    texts: list[str | None],
     source: SourceConfig,
     batch_id: str,
     resolver: Resolver,
     layers: Sequence[AreaAssigner],
 ) -> pa.Table:
     n = len(fields)
-    lon = fields["lon"].to_numpy(dtype=float, na_value=np.nan)
-    lat = fields["lat"].to_numpy(dtype=float, na_value=np.nan)
+    lon = fields["lon"].to_numpy(dtype=float, na_value=np.nan, copy=True)
+    lat = fields["lat"].to_numpy(dtype=float, na_value=np.nan, copy=True)
     has_point = ~(np.isnan(lon) | np.isnan(lat))
-    texts = fields["location_text"].tolist()
     matches = resolver.match_many(
         [None if p else t for p, t in zip(has_point, texts, strict=True)],
         [source.site_location] * n,
@@ -250,7 +267,7 @@ def _quarantine(frame: pd.DataFrame, checked, batch_id: str, source: str, file: 
                 "file": file,
                 "row_number": int(frame.at[index, ROW_NUMBER]),
                 "column_name": first.column,
-                "value": scrub(first.value).text,
+                "value": first.value,
                 "reason": "; ".join(f"{p.column}: {p.reason}" for p in problems),
                 "raw": checked.raw[index],
             }

@@ -19,9 +19,30 @@ _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _NHS_CANDIDATE = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?!\d)")
 _PHONE = re.compile(r"(?<![\w])(?:\+44\s?|0)(?:\d[\s-]?){9,10}(?!\d)")
 _DATE = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d{2}\b")
-# A capitalised name after words that introduce a person ("by John Smith", "Mr Jones").
+# A capitalised name after words that introduce a person ("by John Smith", "Mr Jones",
+# "ex partner Rhys Jones", "assailant Dai Evans").
+_PERSON_WORDS = (
+    "by|named|called|mr|mrs|ms|miss|dr|assailant|attacker|suspect|partner|boyfriend|"
+    "girlfriend|husband|wife|friend|brother|sister|son|daughter|mother|father|mum|dad|"
+    "uncle|aunt|cousin|neighbour|neighbor"
+)
+# Words that end a place name: "by Queen Street" or "by Cardiff Castle" is not a person.
+_PLACE_WORDS = (
+    "street|st|road|rd|lane|avenue|ave|close|crescent|terrace|drive|way|place|court|square|"
+    "park|station|castle|arms|inn|bar|club|hotel|centre|center|arcade|bridge|market|stadium"
+)
+_NAME_WORD = r"[A-Z][A-Za-z]*(?:['’-][A-Za-z]+)*\b"
 _NAME = re.compile(
-    r"\b(?:by|with|named|called|mr|mrs|ms|miss|dr)\.?\s+((?:[A-Z][a-z'’-]+)(?:\s+[A-Z][a-z'’-]+){0,2})"
+    rf"\b(?i:{_PERSON_WORDS})\.?:?\s+"
+    rf"((?!(?i:{_PLACE_WORDS})\b){_NAME_WORD}(?:\s+(?!(?i:{_PLACE_WORDS})\b){_NAME_WORD}){{0,2}})"
+    rf"(?!\s+(?i:{_PLACE_WORDS})\b)"
+)
+# A house number before a street name pins a home: the number goes, the street stays.
+_HOUSE_NUMBER = re.compile(
+    r"\b\d{1,4}[a-zA-Z]?,?\s+(?=(?:[A-Za-z'’-]+\s+){1,3}"
+    r"(?:street|st|road|rd|lane|ln|avenue|ave|close|cl|crescent|cres|terrace|ter|drive|dr|"
+    r"way|place|pl|court|ct|gardens|gdns|grove|walk|row|square|sq|view|rise|hill|parade)\b)",
+    re.IGNORECASE,
 )
 
 REDACTED = "[removed]"
@@ -46,7 +67,8 @@ def is_nhs_number(digits: str) -> bool:
 
 
 def scrub(text: str | None) -> Cleaned:
-    """Remove NHS numbers, phone numbers, e-mails, dates, home postcodes' unit and names."""
+    """Remove NHS numbers, phone numbers, e-mails, dates, the unit of full postcodes,
+    house numbers before a street name, and names after words that introduce a person."""
     if text is None:
         return Cleaned(None, ())
     removed: list[str] = []
@@ -69,6 +91,7 @@ def scrub(text: str | None) -> Cleaned:
     text = _PHONE.sub(replace("phone", REDACTED), text)
     text = _DATE.sub(replace("date", REDACTED), text)
     text = _POSTCODE.sub(replace("postcode", r"\1 \2"), text)
+    text = _HOUSE_NUMBER.sub(replace("house_number", ""), text)
     text = _NAME.sub(lambda m: _drop_name(m, removed), text)
     return Cleaned(re.sub(r"\s{2,}", " ", text).strip(), tuple(removed))
 

@@ -94,13 +94,17 @@ def validate(
         out["age_band"] = check.age()
     out["admitted"] = check.admitted()
     out["assailants"] = check.count("assailants")
-    out["crime_type"] = check.text("crime_type").replace("", None)
+    out["crime_type"] = _blank_to_none(check.text("crime_type"))
     out["lon"], out["lat"] = check.coordinates(bbox)
-    out["location_text"] = check.text("location_text").replace("", None)
+    out["location_text"] = _blank_to_none(check.text("location_text"))
 
     bad = sorted(problems)
     raw = {i: _raw_row(frame, source, i) for i in bad}
     return Validated(out.drop(index=bad), dict(problems), raw)
+
+
+def _blank_to_none(text: pd.Series) -> pd.Series:
+    return text.astype(object).where(text != "", None)
 
 
 def _occurred_field(source: SourceConfig) -> str:

@@ -26,8 +26,22 @@ from cardiffmodel.places.normalise import GENERIC, key_tokens, normalise, stem
 # Words dropped from the ends of a business name to get the name people say:
 # "Costa Ltd" -> "costa", "Revolution Cardiff" -> "revolution".
 NAME_NOISE = frozenset(
-    {"ltd", "limited", "plc", "llp", "uk", "cardiff", "co", "company", "stores", "store",
-     "restaurant", "restaurants", "group", "the"}
+    {
+        "ltd",
+        "limited",
+        "plc",
+        "llp",
+        "uk",
+        "cardiff",
+        "co",
+        "company",
+        "stores",
+        "store",
+        "restaurant",
+        "restaurants",
+        "group",
+        "the",
+    }
 )
 
 # Words held by more places than this never generate candidates (they still score).
@@ -118,8 +132,10 @@ class PlaceIndex:
             alias_tokens = key_tokens(normalise(alias))
             if not alias_tokens:
                 continue
-            targets = [by_id[target]] if target in by_id else by_name.get(
-                key_tokens(normalise(target)), []
+            targets = (
+                [by_id[target]]
+                if target in by_id
+                else by_name.get(key_tokens(normalise(target)), [])
             )
             for i in targets:
                 if alias_tokens not in token_lists[i]:
@@ -253,8 +269,10 @@ class PlaceIndex:
         found: set[int] = set()
         for word in ordered:
             postings = self.postings.get(word, ())
-            if postings and (len(postings) <= MAX_GENERATING_DF or not found) and (
-                word not in GENERIC
+            if (
+                postings
+                and (len(postings) <= MAX_GENERATING_DF or not found)
+                and (word not in GENERIC)
             ):
                 found.update(postings)
         return found

@@ -198,9 +198,9 @@ class Matcher:
     def _is_street_name(self, tokens: tuple[str, ...]) -> bool:
         return any(self.index.places[i].kind == "street" for i in self.index.exact.get(tokens, ()))
 
-    def _score(self, tokens: tuple[str, ...], postcode: str, generic_only: bool) -> list[
-        _Candidate
-    ]:
+    def _score(
+        self, tokens: tuple[str, ...], postcode: str, generic_only: bool
+    ) -> list[_Candidate]:
         """Score every candidate place of the words, best first."""
         index = self.index
         best_sim: dict[str, tuple[float, int]] = {}
@@ -342,9 +342,7 @@ class Matcher:
             and index.places[c.place].kind == "venue"
             and c.used_weight >= 0.5 * index.max_weight
         ]
-        if not others or self._apart(others[0], others[-1]) or len(
-            {c.name for c in others}
-        ) > 1:
+        if not others or self._apart(others[0], others[-1]) or len({c.name for c in others}) > 1:
             return ""  # nothing, or a chain name the text does not pin down
         venue = others[0]
         if not self._apart(chosen, venue):
@@ -368,9 +366,9 @@ class Matcher:
                 spots.append([c])
         return spots
 
-    def _shares(self, spots: list[list[_Candidate]], site: tuple[float, float] | None) -> list[
-        float
-    ]:
+    def _shares(
+        self, spots: list[list[_Candidate]], site: tuple[float, float] | None
+    ) -> list[float]:
         """Prior share of each spot: (crimes + 1), times a gravity term when a site is given."""
         index = self.index
         weights = []

@@ -308,7 +308,8 @@ _APOSTROPHES = re.compile(r"['’‘`´]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _DIGITS = re.compile(r"\d+[a-z]?")
 _SLASHED = re.compile(
-    r"(?<![a-z0-9])(" + "|".join(re.escape(k) for k in sorted(SLASHED, key=len, reverse=True))
+    r"(?<![a-z0-9])("
+    + "|".join(re.escape(k) for k in sorted(SLASHED, key=len, reverse=True))
     + r")(?![a-z0-9])"
 )
 
@@ -470,35 +471,135 @@ _HOME_NOT_DWELLING = frozenset(
     {"bargains", "guard", "base", "sense", "store", "stores", "office", "depot", "care"}
 )
 _TRANSPORT = frozenset(
-    {"bus", "buses", "train", "trains", "taxi", "taxis", "cab", "rank", "railway", "coach",
-     "platform", "station", "interchange", "airport", "ferry"}
+    {
+        "bus",
+        "buses",
+        "train",
+        "trains",
+        "taxi",
+        "taxis",
+        "cab",
+        "rank",
+        "railway",
+        "coach",
+        "platform",
+        "station",
+        "interchange",
+        "airport",
+        "ferry",
+    }
 )
 _NOT_TRANSPORT_BEFORE_STATION = frozenset(
     {"police", "petrol", "service", "filling", "fire", "ambulance", "power", "pumping"}
 )
 _LICENSED = frozenset(
-    {"pub", "bar", "nightclub", "club", "inn", "tavern", "disco", "wetherspoons", "spoons",
-     "lounge", "brewery", "bouncer", "bouncers", "doorman", "doormen"}
+    {
+        "pub",
+        "bar",
+        "nightclub",
+        "club",
+        "inn",
+        "tavern",
+        "disco",
+        "wetherspoons",
+        "spoons",
+        "lounge",
+        "brewery",
+        "bouncer",
+        "bouncers",
+        "doorman",
+        "doormen",
+    }
 )
 _NOT_LICENSED_BEFORE = frozenset(
-    {"fish", "snack", "sandwich", "juice", "breakfast", "youth", "book", "school", "chocolate",
-     "kebab", "salad", "nail", "coffee"}
+    {
+        "fish",
+        "snack",
+        "sandwich",
+        "juice",
+        "breakfast",
+        "youth",
+        "book",
+        "school",
+        "chocolate",
+        "kebab",
+        "salad",
+        "nail",
+        "coffee",
+    }
 )
 _SCHOOL_WORK = frozenset(
-    {"school", "college", "university", "work", "workplace", "office", "job", "academy",
-     "campus", "comprehensive", "nursery", "factory", "warehouse"}
+    {
+        "school",
+        "college",
+        "university",
+        "work",
+        "workplace",
+        "office",
+        "job",
+        "academy",
+        "campus",
+        "comprehensive",
+        "nursery",
+        "factory",
+        "warehouse",
+    }
 )
 # Street types that make a text a street name (others, like "view" or "green", are as
 # often part of a venue's name).
 _STREET_WORDS = frozenset(
-    {"street", "road", "avenue", "lane", "close", "crescent", "square", "place", "terrace",
-     "drive", "court", "gardens", "grove", "parade", "highway", "way", "mews", "heol",
-     "ffordd", "stryd", "row", "walk"}
+    {
+        "street",
+        "road",
+        "avenue",
+        "lane",
+        "close",
+        "crescent",
+        "square",
+        "place",
+        "terrace",
+        "drive",
+        "court",
+        "gardens",
+        "grove",
+        "parade",
+        "highway",
+        "way",
+        "mews",
+        "heol",
+        "ffordd",
+        "stryd",
+        "row",
+        "walk",
+    }
 )
 _PUBLIC = frozenset(
-    {"park", "pavement", "alley", "alleyway", "lane", "field", "fields", "playground", "beach",
-     "subway", "underpass", "town", "centre", "outside", "precinct", "bridge", "footpath",
-     "path", "woods", "common", "marina", "bay", "promenade", "carpark"}
+    {
+        "park",
+        "pavement",
+        "alley",
+        "alleyway",
+        "lane",
+        "field",
+        "fields",
+        "playground",
+        "beach",
+        "subway",
+        "underpass",
+        "town",
+        "centre",
+        "outside",
+        "precinct",
+        "bridge",
+        "footpath",
+        "path",
+        "woods",
+        "common",
+        "marina",
+        "bay",
+        "promenade",
+        "carpark",
+    }
 )
 
 
@@ -549,8 +650,10 @@ def type_of_normalised(normalised: str) -> str:
     for i, token in enumerate(tokens):
         previous = tokens[i - 1] if i else ""
         following = tokens[i + 1] if i + 1 < len(tokens) else ""
-        if token in _LICENSED and previous not in _NOT_LICENSED_BEFORE and following not in (
-            STREET_TYPES
+        if (
+            token in _LICENSED
+            and previous not in _NOT_LICENSED_BEFORE
+            and following not in (STREET_TYPES)
         ):
             return "licensed_premises"
     for i, token in enumerate(tokens):

@@ -96,22 +96,21 @@ def _period_label(sel: Selection) -> str:
     return f"{sel.start:%B %Y} to {last:%B %Y}"
 
 
+def _cells(counts: Sequence[int], protect: bool) -> tuple[Cell, ...]:
+    """Counts as published cells: suppressed for audiences outside health."""
+    if protect:
+        return suppress_counts(list(counts)).cells
+    return tuple(Cell(n, f"{n:,}") for n in counts)
+
+
 def _counts_rows(labels: Sequence[str], counts: Sequence[int], protect: bool) -> tuple[Row, ...]:
-    cells = suppress_counts(list(counts)) if protect else None
-    return tuple(
-        Row((lab, cells[i].shown if cells else str(n)))
-        for i, (lab, n) in enumerate(zip(labels, counts, strict=True))
-    )
+    cells = _cells(counts, protect)
+    return tuple(Row((lab, cell.shown)) for lab, cell in zip(labels, cells, strict=True))
 
 
 def _beat_rows(ranking: AreaRanking, protect: bool) -> tuple[Row, ...]:
-    counts = [r.count for r in ranking.rows]
-    cells = suppress_counts(counts) if protect else [Cell.plain(n) for n in counts]
-    previous = (
-        suppress_counts([r.previous_count for r in ranking.rows])
-        if protect
-        else [Cell.plain(r.previous_count) for r in ranking.rows]
-    )
+    cells = _cells([r.count for r in ranking.rows], protect)
+    previous = _cells([r.previous_count for r in ranking.rows], protect)
     rows = []
     for rank, (area, cell, before) in enumerate(zip(ranking.rows, cells, previous, strict=True), 1):
         rate = suppress_rate(cell, area.rate_per_1000)

@@ -26,43 +26,66 @@ from cardiffmodel.synth.world import Geography, load_geography
 
 TRUTH_NAME = "truth.parquet"
 # Independent random streams per stage, so changing one stage leaves the others alone.
-STREAMS = {"sites": 1, "events": 2, "uhw": 3, "llandough": 4, "cri": 5, "was": 6, "swp": 7,
-           "errors": 8}
-EVENT_COLUMNS = ("occurred_at", "setting", "location_type", "weapon", "injury", "sex", "age",
-                 "relationship", "assailants", "admitted", "in_ed", "in_ambulance", "in_police")
+STREAMS = {
+    "sites": 1,
+    "events": 2,
+    "uhw": 3,
+    "llandough": 4,
+    "cri": 5,
+    "was": 6,
+    "swp": 7,
+    "errors": 8,
+}
+EVENT_COLUMNS = (
+    "occurred_at",
+    "setting",
+    "location_type",
+    "weapon",
+    "injury",
+    "sex",
+    "age",
+    "relationship",
+    "assailants",
+    "admitted",
+    "in_ed",
+    "in_ambulance",
+    "in_police",
+)
 
 # The ground truth, one row per written record.
-TRUTH_SCHEMA = pa.schema([
-    ("source", pa.string()),  # source name: uhw, llandough, cri, was, swp
-    ("kind", pa.string()),  # ed, ambulance, police
-    ("site", pa.string()),
-    ("file", pa.string()),  # relative to the city folder, '/'-separated
-    ("row", pa.int32()),  # 1-based data row in that file, the header not counted
-    ("source_record_id", pa.string()),  # as written; null where the id was blanked
-    ("event_id", pa.string()),  # the true assault; records of one assault share it
-    ("text_place_id", pa.string()),  # gazetteer place the free text (or police point) names
-    ("text_names_place", pa.bool_()),
-    ("noise", pa.list_(pa.string())),  # e.g. typo, abbreviation, blank, time_blank, jitter
-    ("identifiers", pa.list_(pa.string())),  # planted in free text or address: name, phone...
-    ("planted_error", pa.string()),  # bad_date, unknown_code, blank_id, assault_after_arrival
-    ("place_id", pa.string()),  # true gazetteer place; null at home
-    ("lon", pa.float64()),  # true point
-    ("lat", pa.float64()),
-    ("beat", pa.string()),  # true beat (ward code); null outside Cardiff
-    ("occurred_at", pa.timestamp("us")),  # true time of the assault
-    ("setting", pa.string()),  # licensed, nte_street, street, venue_other, school_work, ...
-    ("location_type", pa.string()),
-    ("weapon", pa.string()),
-    ("injury", pa.string()),  # none, minor, serious
-    ("sex", pa.string()),
-    ("age", pa.int32()),
-    ("relationship", pa.string()),
-    ("assailants", pa.int32()),
-    ("admitted", pa.bool_()),
-    ("in_ed", pa.bool_()),  # which services recorded the assault at all
-    ("in_ambulance", pa.bool_()),
-    ("in_police", pa.bool_()),
-])
+TRUTH_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),  # source name: uhw, llandough, cri, was, swp
+        ("kind", pa.string()),  # ed, ambulance, police
+        ("site", pa.string()),
+        ("file", pa.string()),  # relative to the city folder, '/'-separated
+        ("row", pa.int32()),  # 1-based data row in that file, the header not counted
+        ("source_record_id", pa.string()),  # as written; null where the id was blanked
+        ("event_id", pa.string()),  # the true assault; records of one assault share it
+        ("text_place_id", pa.string()),  # gazetteer place the free text (or police point) names
+        ("text_names_place", pa.bool_()),
+        ("noise", pa.list_(pa.string())),  # e.g. typo, abbreviation, blank, time_blank, jitter
+        ("identifiers", pa.list_(pa.string())),  # planted in free text or address: name, phone...
+        ("planted_error", pa.string()),  # bad_date, unknown_code, blank_id, assault_after_arrival
+        ("place_id", pa.string()),  # true gazetteer place; null at home
+        ("lon", pa.float64()),  # true point
+        ("lat", pa.float64()),
+        ("beat", pa.string()),  # true beat (ward code); null outside Cardiff
+        ("occurred_at", pa.timestamp("us")),  # true time of the assault
+        ("setting", pa.string()),  # licensed, nte_street, street, venue_other, school_work, ...
+        ("location_type", pa.string()),
+        ("weapon", pa.string()),
+        ("injury", pa.string()),  # none, minor, serious
+        ("sex", pa.string()),
+        ("age", pa.int32()),
+        ("relationship", pa.string()),
+        ("assailants", pa.int32()),
+        ("admitted", pa.bool_()),
+        ("in_ed", pa.bool_()),  # which services recorded the assault at all
+        ("in_ambulance", pa.bool_()),
+        ("in_police", pa.bool_()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -80,9 +103,15 @@ class CityManifest:
     rise_start: date
 
 
-def generate_city(out_dir: Path, *, data_dir: Path, seed: int = 1,
-                  start: date = date(2018, 1, 1), months: int = 24,
-                  scale: float = 1.0) -> CityManifest:
+def generate_city(
+    out_dir: Path,
+    *,
+    data_dir: Path,
+    seed: int = 1,
+    start: date = date(2018, 1, 1),
+    months: int = 24,
+    scale: float = 1.0,
+) -> CityManifest:
     """Write monthly ED, ambulance and police extracts for a seeded synthetic Cardiff.
 
     ``data_dir`` is the shared open-data folder (venues, police.uk streets, boundaries);
@@ -102,8 +131,9 @@ def generate_city(out_dir: Path, *, data_dir: Path, seed: int = 1,
     for layout in LAYOUTS:
         records = _records(layout, events, geo, period, _rng(seed, layout.name))
         spoiled = plant_errors(layout, number(layout, records), errors_rng)
-        files[layout.name], written = write_source(layout, spoiled, out_dir,
-                                                   (period.start, period.end))
+        files[layout.name], written = write_source(
+            layout, spoiled, out_dir, (period.start, period.end)
+        )
         placed.extend((layout, p) for p in written)
     truth_path = out_dir / TRUTH_NAME
     pq.write_table(_truth(placed, events), truth_path)
@@ -139,12 +169,14 @@ def _months_after(start: date, count: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def _records(layout: Layout, events: pd.DataFrame, geo: Geography, period: Period,
-             rng: np.random.Generator):
+def _records(
+    layout: Layout, events: pd.DataFrame, geo: Geography, period: Period, rng: np.random.Generator
+):
     end = pd.Timestamp(period.end)
     if layout.kind == "ed":
-        chosen = events[events["in_ed"] & (events["ed_site"] == layout.name)
-                        & (events["arrived_at"] < end)]
+        chosen = events[
+            events["in_ed"] & (events["ed_site"] == layout.name) & (events["arrived_at"] < end)
+        ]
         code_change = period.start + (period.end - period.start) // 2
         return ed_records(layout, chosen, geo, Streets(geo), code_change, rng)
     if layout.kind == "ambulance":
@@ -158,20 +190,22 @@ def _truth(placed: list[tuple[Layout, Placed]], events: pd.DataFrame) -> pa.Tabl
     """One row per record: where it is, what it really was, and what was done to it."""
     if not placed:
         return TRUTH_SCHEMA.empty_table()
-    records = pd.DataFrame({
-        "source": [layout.name for layout, _ in placed],
-        "kind": [layout.kind for layout, _ in placed],
-        "site": [layout.site for layout, _ in placed],
-        "file": [p.file.as_posix() for _, p in placed],
-        "row": [p.row for _, p in placed],
-        "source_record_id": [p.source_record_id for _, p in placed],
-        "event_id": [p.record.event_id for _, p in placed],
-        "text_place_id": [p.record.text_place_id for _, p in placed],
-        "text_names_place": [p.record.text_place_id is not None for _, p in placed],
-        "noise": [list(p.record.noise) for _, p in placed],
-        "identifiers": [list(p.record.identifiers) for _, p in placed],
-        "planted_error": [p.planted_error for _, p in placed],
-    })
+    records = pd.DataFrame(
+        {
+            "source": [layout.name for layout, _ in placed],
+            "kind": [layout.kind for layout, _ in placed],
+            "site": [layout.site for layout, _ in placed],
+            "file": [p.file.as_posix() for _, p in placed],
+            "row": [p.row for _, p in placed],
+            "source_record_id": [p.source_record_id for _, p in placed],
+            "event_id": [p.record.event_id for _, p in placed],
+            "text_place_id": [p.record.text_place_id for _, p in placed],
+            "text_names_place": [p.record.text_place_id is not None for _, p in placed],
+            "noise": [list(p.record.noise) for _, p in placed],
+            "identifiers": [list(p.record.identifiers) for _, p in placed],
+            "planted_error": [p.planted_error for _, p in placed],
+        }
+    )
     facts = events[["event_id", "place_id", "lon", "lat", "beat", *EVENT_COLUMNS]]
     truth = records.merge(facts, on="event_id", how="left", validate="many_to_one")
     return pa.Table.from_pandas(truth, schema=TRUTH_SCHEMA, preserve_index=False)

@@ -32,36 +32,48 @@ class Period:
     rise_start: date
 
 
-def simulate_events(geo: Geography, sites: Sites, period: Period, scale: float,
-                    rng: np.random.Generator) -> pd.DataFrame:
+def simulate_events(
+    geo: Geography, sites: Sites, period: Period, scale: float, rng: np.random.Generator
+) -> pd.DataFrame:
     """One row per true assault, with its place, victim and which services recorded it."""
     days = pd.date_range(period.start, period.end, inclusive="left")
     site_index = _draw_sites(sites, days, geo.rising_beat, period.rise_start, scale, rng)
     n = len(site_index[0])
     setting = sites.setting[site_index[0]]
-    occurred = (days.values[site_index[1]] + site_index[2].astype("timedelta64[h]")
-                + rng.integers(0, 60, n).astype("timedelta64[m]"))
+    occurred = (
+        days.values[site_index[1]]
+        + site_index[2].astype("timedelta64[h]")
+        + rng.integers(0, 60, n).astype("timedelta64[m]")
+    )
     order = np.argsort(occurred, kind="stable")
     chosen, setting, occurred = site_index[0][order], setting[order], occurred[order]
     lon, lat = _points(geo, sites, chosen, rng)
-    events = pd.DataFrame({
-        "event_id": [f"T{i + 1:07d}" for i in range(n)],
-        "setting": setting,
-        "place_index": sites.place[chosen],
-        "place_id": [geo.places[i].place_id if i >= 0 else None for i in sites.place[chosen]],
-        "home_index": sites.home[chosen],
-        "lon": lon,
-        "lat": lat,
-        "beat": geo.layer.assign(lon, lat),
-        "occurred_at": occurred,
-    })
+    events = pd.DataFrame(
+        {
+            "event_id": [f"T{i + 1:07d}" for i in range(n)],
+            "setting": setting,
+            "place_index": sites.place[chosen],
+            "place_id": [geo.places[i].place_id if i >= 0 else None for i in sites.place[chosen]],
+            "home_index": sites.home[chosen],
+            "lon": lon,
+            "lat": lat,
+            "beat": geo.layer.assign(lon, lat),
+            "occurred_at": occurred,
+        }
+    )
     _victims(events, rng)
     _recording(events, rng)
     return events
 
 
-def _draw_sites(sites: Sites, days: pd.DatetimeIndex, rising: str, rise_start: date,
-                scale: float, rng: np.random.Generator):
+def _draw_sites(
+    sites: Sites,
+    days: pd.DatetimeIndex,
+    rising: str,
+    rise_start: date,
+    scale: float,
+    rng: np.random.Generator,
+):
     """(site, day index, hour) of every event, drawn group by group."""
     profiles = b.time_profiles()
     season = b.seasonality(days.day_of_year.to_numpy())
@@ -132,8 +144,9 @@ def _pick(rng: np.random.Generator, table: dict[str, float], n: int) -> np.ndarr
     return np.asarray(keys, dtype=object)[rng.choice(len(keys), size=n, p=p / p.sum())]
 
 
-def _by_group(events: pd.DataFrame, column: str, groups: np.ndarray, tables: dict,
-              rng: np.random.Generator) -> None:
+def _by_group(
+    events: pd.DataFrame, column: str, groups: np.ndarray, tables: dict, rng: np.random.Generator
+) -> None:
     values = np.empty(len(events), dtype=object)
     for group in np.unique(groups):
         rows = np.flatnonzero(groups == group)
@@ -153,8 +166,7 @@ def _victims(events: pd.DataFrame, rng: np.random.Generator) -> None:
     _by_group(events, "age_band", family, b.AGE_BAND, rng)
     ranges = np.array([b.AGE_RANGE[a] for a in events["age_band"]], dtype=int).reshape(-1, 2)
     events["age"] = rng.integers(ranges[:, 0], ranges[:, 1] + 1)
-    relation_group = np.where(family == "home", np.where(male, "home_male", "home_female"),
-                              family)
+    relation_group = np.where(family == "home", np.where(male, "home_male", "home_female"), family)
     _by_group(events, "relationship", relation_group, b.RELATIONSHIP, rng)
     assailants = np.empty(n, dtype=int)
     for group, shares in b.ASSAILANTS.items():
@@ -171,15 +183,18 @@ def _recording(events: pd.DataFrame, rng: np.random.Generator) -> None:
     injury = events["injury"].to_numpy()
     ambulance = rng.random(n) < np.array([b.P_AMBULANCE[i] for i in injury])
     walk_in = np.array([b.P_ED[i] for i in injury]) * np.array(
-        [b.ED_FACTOR.get(s, 1.0) for s in events["setting"]])
+        [b.ED_FACTOR.get(s, 1.0) for s in events["setting"]]
+    )
     p_ed = np.where(ambulance, b.P_ED_AFTER_AMBULANCE, walk_in)
     ed = rng.random(n) < p_ed
     young_man = (events["sex"].to_numpy() == "male") & events["age"].between(18, 34).to_numpy()
-    p_police = (b.P_POLICE
-                * np.where(young_man, b.POLICE_FACTOR_YOUNG_MAN, 1.0)
-                * np.where(events["relationship"] == "stranger", b.POLICE_FACTOR_STRANGER, 1.0)
-                * np.array([b.POLICE_FACTOR_INJURY[i] for i in injury])
-                * np.where(events["setting"] == "home", b.POLICE_FACTOR_HOME, 1.0))
+    p_police = (
+        b.P_POLICE
+        * np.where(young_man, b.POLICE_FACTOR_YOUNG_MAN, 1.0)
+        * np.where(events["relationship"] == "stranger", b.POLICE_FACTOR_STRANGER, 1.0)
+        * np.array([b.POLICE_FACTOR_INJURY[i] for i in injury])
+        * np.where(events["setting"] == "home", b.POLICE_FACTOR_HOME, 1.0)
+    )
     events["in_ambulance"] = ambulance
     events["in_ed"] = ed
     events["in_police"] = rng.random(n) < np.minimum(p_police, 0.95)
@@ -191,7 +206,8 @@ def _recording(events: pd.DataFrame, rng: np.random.Generator) -> None:
     conveyed = call_delay + rng.uniform(25, 80, n)
     minutes = np.where(ambulance, conveyed, walk_in).round().astype("timedelta64[m]")
     events["call_at"] = events["occurred_at"].to_numpy() + call_delay.round().astype(
-        "timedelta64[m]")
+        "timedelta64[m]"
+    )
     events["arrived_at"] = events["occurred_at"].to_numpy() + minutes
     events["admitted"] = rng.random(n) < np.array([b.P_ADMITTED[i] for i in injury])
 

@@ -49,16 +49,18 @@ def number(layout: Layout, records: list[Record]) -> list[tuple[Record, str]]:
     for record in ordered:
         counters[record.when.year] += 1
         record_id = ID_FORMATS[layout.name].format(
-            yy=f"{record.when.year % 100:02d}", yyyy=record.when.year,
-            seq=counters[record.when.year])
+            yy=f"{record.when.year % 100:02d}",
+            yyyy=record.when.year,
+            seq=counters[record.when.year],
+        )
         id_column = layout.column("source_record_id")
-        numbered.append((replace(record, cells={**record.cells, id_column: record_id}),
-                         record_id))
+        numbered.append((replace(record, cells={**record.cells, id_column: record_id}), record_id))
     return numbered
 
 
-def plant_errors(layout: Layout, numbered: list[tuple[Record, str]],
-                 rng: np.random.Generator) -> list[tuple[Record, str | None, str | None]]:
+def plant_errors(
+    layout: Layout, numbered: list[tuple[Record, str]], rng: np.random.Generator
+) -> list[tuple[Record, str | None, str | None]]:
     """Spoil about one row in two hundred; returns (record, id as written, error kind)."""
     kinds = ["bad_date", "unknown_code", "blank_id"]
     if layout.kind == "ed":
@@ -103,9 +105,12 @@ def months(start: date, end: date) -> list[date]:
     return found
 
 
-def write_source(layout: Layout, spoiled: list[tuple[Record, str | None, str | None]],
-                 out_dir: Path, period: tuple[date, date]) -> tuple[tuple[Path, ...],
-                                                                   list[Placed]]:
+def write_source(
+    layout: Layout,
+    spoiled: list[tuple[Record, str | None, str | None]],
+    out_dir: Path,
+    period: tuple[date, date],
+) -> tuple[tuple[Path, ...], list[Placed]]:
     """One file per month (empty months too, with just the header), oldest first."""
     by_month: dict[date, list] = defaultdict(list)
     for item in spoiled:
@@ -122,8 +127,10 @@ def write_source(layout: Layout, spoiled: list[tuple[Record, str | None, str | N
         else:
             _write_csv(path, layout, rows)
         files.append(path)
-        placed.extend(Placed(record, record_id, path.relative_to(out_dir), i + 1, error)
-                      for i, (record, record_id, error) in enumerate(items))
+        placed.extend(
+            Placed(record, record_id, path.relative_to(out_dir), i + 1, error)
+            for i, (record, record_id, error) in enumerate(items)
+        )
     return tuple(files), placed
 
 

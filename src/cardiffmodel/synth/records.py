@@ -30,9 +30,15 @@ STYLES = {
     "cri": Style(upper=0.05, lower=0.15, blank=0.12),
 }
 AMBULANCE_JITTER_M = 30.0
-AMBULANCE_PROPERTY = {"home": "home", "other_home": "home", "street": "street",
-                      "licensed_premises": "licensed_premises", "transport": "transport",
-                      "school_work": "school_work", "other": "other"}
+AMBULANCE_PROPERTY = {
+    "home": "home",
+    "other_home": "home",
+    "street": "street",
+    "licensed_premises": "licensed_premises",
+    "transport": "transport",
+    "school_work": "school_work",
+    "other": "other",
+}
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,10 @@ def occurred_cells(layout: Layout, when: datetime, time_known: bool) -> dict[str
     if "occurred_at" in layout.columns:
         return {layout.column("occurred_at"): cell(layout, "occurred_at", when)}
     return {
-        layout.column("occurred_date"): cell(layout, "occurred_date",
-                                             datetime.combine(when.date(), time())),
-        layout.column("occurred_time"): cell(layout, "occurred_time", when) if time_known
-        else None,
+        layout.column("occurred_date"): cell(
+            layout, "occurred_date", datetime.combine(when.date(), time())
+        ),
+        layout.column("occurred_time"): cell(layout, "occurred_time", when) if time_known else None,
     }
 
 
@@ -73,8 +79,9 @@ class Streets:
 
     def __init__(self, geo: Geography):
         self.index = np.array([i for i, p in enumerate(geo.places) if p.kind == "street"])
-        xy = to_metres([geo.places[i].lon for i in self.index],
-                       [geo.places[i].lat for i in self.index])
+        xy = to_metres(
+            [geo.places[i].lon for i in self.index], [geo.places[i].lat for i in self.index]
+        )
         self.tree = STRtree(shapely.points(xy))
 
     def nearest(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -82,8 +89,14 @@ class Streets:
         return self.index[found[1]]
 
 
-def ed_records(layout: Layout, events: pd.DataFrame, geo: Geography, streets: Streets,
-               code_change: date, rng: np.random.Generator) -> list[Record]:
+def ed_records(
+    layout: Layout,
+    events: pd.DataFrame,
+    geo: Geography,
+    streets: Streets,
+    code_change: date,
+    rng: np.random.Generator,
+) -> list[Record]:
     """Emergency Department rows: arrival, assault time, free-text place, codes, patient."""
     style = STYLES[layout.name]
     near_street = streets.nearest(events["lon"].to_numpy(), events["lat"].to_numpy())
@@ -104,12 +117,14 @@ def ed_records(layout: Layout, events: pd.DataFrame, geo: Geography, streets: St
             layout.column("arrived_at"): cell(layout, "arrived_at", arrived),
             **occurred_cells(layout, occurred, time_known),
             layout.column("location_text"): text.text,
-            layout.column("location_type"): layout.spell(rng, "location_type",
-                                                         observed["location_type"]),
+            layout.column("location_type"): layout.spell(
+                rng, "location_type", observed["location_type"]
+            ),
             layout.column("sex"): layout.spell(rng, "sex", observed["sex"]),
             layout.column("admitted"): layout.spell(rng, "admitted", str(row.admitted).lower()),
-            layout.column("relationship"): layout.spell(rng, "relationship",
-                                                        observed["relationship"]),
+            layout.column("relationship"): layout.spell(
+                rng, "relationship", observed["relationship"]
+            ),
         }
         variant = int(occurred.date() >= code_change) if layout.codes_change else None
         cells[layout.column("weapon")] = layout.spell(rng, "weapon", observed["weapon"], variant)
@@ -118,8 +133,9 @@ def ed_records(layout: Layout, events: pd.DataFrame, geo: Geography, streets: St
         cells.update(_patient(layout, row, arrived, geo, rng))
         if layout.encoding == "cp1252":
             cells = _cp1252(layout, cells, noise)
-        records.append(Record(row.event_id, arrived, cells, text.place_id, tuple(noise),
-                              text.identifiers))
+        records.append(
+            Record(row.event_id, arrived, cells, text.place_id, tuple(noise), text.identifiers)
+        )
     return records
 
 
@@ -141,29 +157,43 @@ def _scene(row, geo: Geography, nearest_street: int) -> Scene:
 
 def _observe(row, rng: np.random.Generator, noise: list[str]) -> dict[str, Any]:
     """What reception recorded: mostly the truth, with the gaps real extracts have."""
-    observed = {"weapon": row.weapon, "location_type": row.location_type, "sex": row.sex,
-                "relationship": row.relationship, "assailants": row.assailants}
-    for field, p, missing in (("weapon", 0.08, "unknown"), ("location_type", 0.06, "unknown"),
-                              ("relationship", 0.15, "unknown"), ("sex", 0.01, "unknown"),
-                              ("assailants", 0.10, None)):
+    observed = {
+        "weapon": row.weapon,
+        "location_type": row.location_type,
+        "sex": row.sex,
+        "relationship": row.relationship,
+        "assailants": row.assailants,
+    }
+    for field, p, missing in (
+        ("weapon", 0.08, "unknown"),
+        ("location_type", 0.06, "unknown"),
+        ("relationship", 0.15, "unknown"),
+        ("sex", 0.01, "unknown"),
+        ("assailants", 0.10, None),
+    ):
         if rng.random() < p:
             observed[field] = missing
             noise.append(f"{field}_missing")
     return observed
 
 
-def _patient(layout: Layout, row, arrived: datetime, geo: Geography,
-             rng: np.random.Generator) -> dict[str, Any]:
+def _patient(
+    layout: Layout, row, arrived: datetime, geo: Geography, rng: np.random.Generator
+) -> dict[str, Any]:
     """Age and the identifying columns each department's system exports."""
     if layout.name == "uhw":
-        return {"PatientName": identity.full_name(rng, row.sex),
-                "NHSNumber": identity.nhs_number(rng),
-                "DOB": identity.date_of_birth(rng, int(row.age), arrived.date()).strftime(
-                    "%d/%m/%Y"),
-                "Age": str(row.age)}
+        return {
+            "PatientName": identity.full_name(rng, row.sex),
+            "NHSNumber": identity.nhs_number(rng),
+            "DOB": identity.date_of_birth(rng, int(row.age), arrived.date()).strftime("%d/%m/%Y"),
+            "Age": str(row.age),
+        }
     if layout.name == "llandough":
-        sector = geo.homes.sector[row.home_index] if row.home_index >= 0 else \
-            geo.homes.sector[int(rng.integers(len(geo.homes.sector)))]
+        sector = (
+            geo.homes.sector[row.home_index]
+            if row.home_index >= 0
+            else geo.homes.sector[int(rng.integers(len(geo.homes.sector)))]
+        )
         return {"Age (yrs)": str(row.age), "Pt Postcode": identity.postcode(rng, sector)}
     return {layout.column("age_band"): layout.spell(rng, "age_band", age_band(int(row.age)))}
 
@@ -179,8 +209,9 @@ def _cp1252(layout: Layout, cells: dict[str, Any], noise: list[str]) -> dict[str
     return {**cells, column: stored}
 
 
-def ambulance_records(layout: Layout, events: pd.DataFrame, streets: Streets, geo: Geography,
-                      rng: np.random.Generator) -> list[Record]:
+def ambulance_records(
+    layout: Layout, events: pd.DataFrame, streets: Streets, geo: Geography, rng: np.random.Generator
+) -> list[Record]:
     """Ambulance calls: when the call came, where the crew picked the patient up."""
     n = len(events)
     xy = to_metres(events["lon"].to_numpy(), events["lat"].to_numpy())
@@ -193,8 +224,10 @@ def ambulance_records(layout: Layout, events: pd.DataFrame, streets: Streets, ge
         called = row.call_at.to_pydatetime()
         street = geo.places[int(near[i])].name
         if row.setting == "home":
-            address = f"{rng.integers(1, 180)} {street}, Cardiff " \
-                      f"{identity.postcode(rng, geo.homes.sector[row.home_index])}"
+            address = (
+                f"{rng.integers(1, 180)} {street}, Cardiff "
+                f"{identity.postcode(rng, geo.homes.sector[row.home_index])}"
+            )
             identifiers = ("address", "postcode")
         else:
             address, identifiers = f"{street}, Cardiff", ()
@@ -209,8 +242,9 @@ def ambulance_records(layout: Layout, events: pd.DataFrame, streets: Streets, ge
             "Longitude": f"{lon[i]:.6f}",
             "Latitude": f"{lat[i]:.6f}",
             "IncidentAddress": address,
-            "PropertyType": layout.spell(rng, "location_type",
-                                         AMBULANCE_PROPERTY[row.location_type]),
+            "PropertyType": layout.spell(
+                rng, "location_type", AMBULANCE_PROPERTY[row.location_type]
+            ),
             "ChiefComplaint": layout.spell(rng, "weapon", weapon),
             "PatientAge": age,
             "PatientGender": layout.spell(rng, "sex", sex),
@@ -220,8 +254,9 @@ def ambulance_records(layout: Layout, events: pd.DataFrame, streets: Streets, ge
     return records
 
 
-def police_records(layout: Layout, events: pd.DataFrame, geo: Geography, street_ids: dict,
-                   rng: np.random.Generator) -> list[Record]:
+def police_records(
+    layout: Layout, events: pd.DataFrame, geo: Geography, street_ids: dict, rng: np.random.Generator
+) -> list[Record]:
     """Police crimes: offence date and time, crime type, point snapped to the police.uk map."""
     n = len(events)
     snapped = geo.snap.nearest(events["lon"].to_numpy(), events["lat"].to_numpy())
@@ -247,18 +282,22 @@ def police_records(layout: Layout, events: pd.DataFrame, geo: Geography, street_
             "Location": location if has_point else "",
             "Longitude": f"{geo.snap.lon[snapped[i]]:.6f}" if has_point else "",
             "Latitude": f"{geo.snap.lat[snapped[i]]:.6f}" if has_point else "",
-            "LocationCategory": layout.spell(rng, "location_type",
-                                             AMBULANCE_PROPERTY[row.location_type]),
+            "LocationCategory": layout.spell(
+                rng, "location_type", AMBULANCE_PROPERTY[row.location_type]
+            ),
             "VictimAgeBand": layout.spell(rng, "age_band", age_band(int(row.age))),
             "VictimSex": layout.spell(rng, "sex", row.sex),
             "VictimOffenderRelationship": layout.spell(
-                rng, "relationship", "unknown" if draws[i, 4] < 0.2 else row.relationship),
-            "WeaponUsed": layout.spell(rng, "weapon",
-                                       "unknown" if draws[i, 5] < 0.1 else row.weapon),
+                rng, "relationship", "unknown" if draws[i, 4] < 0.2 else row.relationship
+            ),
+            "WeaponUsed": layout.spell(
+                rng, "weapon", "unknown" if draws[i, 5] < 0.1 else row.weapon
+            ),
         }
         place_id = street_ids.get(location.removeprefix("On or near ")) if has_point else None
-        records.append(Record(row.event_id, row.occurred_at.to_pydatetime(), cells, place_id,
-                              tuple(noise), ()))
+        records.append(
+            Record(row.event_id, row.occurred_at.to_pydatetime(), cells, place_id, tuple(noise), ())
+        )
     return records
 
 

@@ -48,10 +48,14 @@ def build_sites(geo: Geography, rng: np.random.Generator) -> Sites:
         "licensed": (licensed, problem * (1.0 + 0.1 * geo.near_licensed)),
         "nte_street": (street & (geo.near_licensed > 0), centrality * police_violence),
         "street": (street & (geo.near_licensed == 0), police_violence),
-        "venue_other": (np.isin(category, list(OTHER_VENUE_WEIGHTS)),
-                        problem * _lookup(category, OTHER_VENUE_WEIGHTS)),
-        "school_work": (np.isin(category, list(WORK_VENUE_WEIGHTS)),
-                        _lookup(category, WORK_VENUE_WEIGHTS)),
+        "venue_other": (
+            np.isin(category, list(OTHER_VENUE_WEIGHTS)),
+            problem * _lookup(category, OTHER_VENUE_WEIGHTS),
+        ),
+        "school_work": (
+            np.isin(category, list(WORK_VENUE_WEIGHTS)),
+            _lookup(category, WORK_VENUE_WEIGHTS),
+        ),
         "transport": (street, 1.0 + centrality),
     }
     parts = []
@@ -61,10 +65,14 @@ def build_sites(geo: Geography, rng: np.random.Generator) -> Sites:
         w = weight[index] * _beat_factor(beats, geo.hotspot_beats, HOTSPOT_FACTOR)
         parts.append((setting, index, np.full(len(index), -1), beats, w))
     homes = geo.homes
-    home_weight = (homes.residents * (2.2 - 0.15 * homes.deprivation)
-                   * _beat_factor(homes.beat, geo.hotspot_beats, HOTSPOT_HOME_FACTOR))
-    parts.append(("home", np.full(len(homes.beat), -1), np.arange(len(homes.beat)),
-                  homes.beat, home_weight))
+    home_weight = (
+        homes.residents
+        * (2.2 - 0.15 * homes.deprivation)
+        * _beat_factor(homes.beat, geo.hotspot_beats, HOTSPOT_HOME_FACTOR)
+    )
+    parts.append(
+        ("home", np.full(len(homes.beat), -1), np.arange(len(homes.beat)), homes.beat, home_weight)
+    )
     return Sites(
         setting=np.concatenate([np.full(len(p[1]), p[0], dtype=object) for p in parts]),
         place=np.concatenate([p[1] for p in parts]),

@@ -19,26 +19,82 @@ from cardiffmodel.places.gazetteer import Place
 from cardiffmodel.synth import identity
 
 STREET_ABBREVIATIONS = {
-    "Street": "St", "Road": "Rd", "Avenue": "Ave", "Lane": "Ln", "Place": "Pl",
-    "Crescent": "Cres", "Terrace": "Terr", "Square": "Sq", "Close": "Cl", "Drive": "Dr",
+    "Street": "St",
+    "Road": "Rd",
+    "Avenue": "Ave",
+    "Lane": "Ln",
+    "Place": "Pl",
+    "Crescent": "Cres",
+    "Terrace": "Terr",
+    "Square": "Sq",
+    "Close": "Cl",
+    "Drive": "Dr",
 }
 VENUE_PREPOSITIONS = ("o/s", "outside", "nr", "opp", "in", "inside", "at", "outside of")
 VAGUE_TOWN = ("town", "town centre", "city centre", "in town", "cardiff", "city center")
 UNKNOWN = ("unknown", "not known", "N/K", "?", "cant remember", "pt unsure", "unk")
-STREET_VAGUE = ("in the street", "street", "on the street", "walking home", "outside",
-                "in an alley", "park")
-OWN_HOME = ("pts home", "pt's home", "pt\u2019s home", "Patient's home", "home address",
-            "HOME", "own home", "at home", "home", "patients house", "pts flat")
-OTHER_HOME = ("friends house", "friend's flat", "partners house", "mums house",
-              "ex partners address", "house party", "someone elses house", "neighbours house")
-TRANSPORT = ("bus stn", "bus station", "train station", "Central station", "Queen St stn",
-             "on bus", "on the train", "taxi rank")
+STREET_VAGUE = (
+    "in the street",
+    "street",
+    "on the street",
+    "walking home",
+    "outside",
+    "in an alley",
+    "park",
+)
+OWN_HOME = (
+    "pts home",
+    "pt's home",
+    "pt\u2019s home",
+    "Patient's home",
+    "home address",
+    "HOME",
+    "own home",
+    "at home",
+    "home",
+    "patients house",
+    "pts flat",
+)
+OTHER_HOME = (
+    "friends house",
+    "friend's flat",
+    "partners house",
+    "mums house",
+    "ex partners address",
+    "house party",
+    "someone elses house",
+    "neighbours house",
+)
+TRANSPORT = (
+    "bus stn",
+    "bus station",
+    "train station",
+    "Central station",
+    "Queen St stn",
+    "on bus",
+    "on the train",
+    "taxi rank",
+)
 WORK = ("work", "at work", "school", "college", "workplace", "at school")
-GENERIC_VENUE = {"licensed": ("pub", "nightclub", "a bar in town", "outside club", "club"),
-                 "venue_other": ("takeaway", "kebab shop", "shop", "chip shop", "restaurant")}
+GENERIC_VENUE = {
+    "licensed": ("pub", "nightclub", "a bar in town", "outside club", "club"),
+    "venue_other": ("takeaway", "kebab shop", "shop", "chip shop", "restaurant"),
+}
 KEYBOARD_NEIGHBOURS = {
-    "a": "sq", "e": "wr", "i": "uo", "o": "ip", "u": "yi", "n": "bm", "s": "ad", "t": "ry",
-    "r": "et", "l": "k", "m": "n", "c": "xv", "d": "sf", "h": "gj",
+    "a": "sq",
+    "e": "wr",
+    "i": "uo",
+    "o": "ip",
+    "u": "yi",
+    "n": "bm",
+    "s": "ad",
+    "t": "ry",
+    "r": "et",
+    "l": "k",
+    "m": "n",
+    "c": "xv",
+    "d": "sf",
+    "h": "gj",
 }
 
 
@@ -131,14 +187,14 @@ class _Writer:
         at = int(self.rng.integers(1, len(word) - 1))
         kind = int(self.rng.integers(4))
         if kind == 0:  # dropped letter
-            word = word[:at] + word[at + 1:]
+            word = word[:at] + word[at + 1 :]
         elif kind == 1:  # doubled letter
             word = word[:at] + word[at] + word[at:]
         elif kind == 2:  # swapped letters
-            word = word[:at - 1] + word[at] + word[at - 1] + word[at + 1:]
+            word = word[: at - 1] + word[at] + word[at - 1] + word[at + 1 :]
         else:  # neighbouring key
             near = KEYBOARD_NEIGHBOURS.get(word[at].lower(), "e")
-            word = word[:at] + near[int(self.rng.integers(len(near)))] + word[at + 1:]
+            word = word[:at] + near[int(self.rng.integers(len(near)))] + word[at + 1 :]
         words[i] = word
         self.noise.append("typo")
         return " ".join(words)
@@ -186,8 +242,7 @@ def _describe(w: _Writer, scene: Scene) -> tuple[str, str | None]:
     return _street(w, scene)
 
 
-def _venue(w: _Writer, place: Place, street: Place | None,
-           setting: str) -> tuple[str, str | None]:
+def _venue(w: _Writer, place: Place, street: Place | None, setting: str) -> tuple[str, str | None]:
     roll = w.rng.random()
     if roll < 0.30:
         return w.venue(place), place.place_id
@@ -212,8 +267,16 @@ def _street(w: _Writer, scene: Scene) -> tuple[str, str | None]:
     if place is not None and roll < 0.55:
         return w.street(place), place.place_id
     if place is not None and roll < 0.65:
-        template = w.one(("lane behind {}", "alley off {}", "outside shop on {}", "{} nr shops",
-                          "top of {}", "bottom of {}"))
+        template = w.one(
+            (
+                "lane behind {}",
+                "alley off {}",
+                "outside shop on {}",
+                "{} nr shops",
+                "top of {}",
+                "bottom of {}",
+            )
+        )
         return template.format(w.street(place)), place.place_id
     if nearby is not None and roll < 0.75:
         return f"{w.one(('o/s', 'outside', 'nr', 'opp'))} {w.venue(nearby)}", nearby.place_id

@@ -61,8 +61,9 @@ OUTSIDE_SECTORS = ("CF64 1", "CF64 2", "CF64 3", "CF64 4", "CF62 7", "CF63 4")
 def to_metres(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Local flat coordinates in metres around Cardiff: good to a metre over 20 km."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    return np.column_stack(((lon + 3.18) * 111_320 * np.cos(np.radians(51.48)),
-                            (lat - 51.48) * 110_540))
+    return np.column_stack(
+        ((lon + 3.18) * 111_320 * np.cos(np.radians(51.48)), (lat - 51.48) * 110_540)
+    )
 
 
 def from_metres(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -118,16 +119,21 @@ class Geography:
 def load_geography(data_dir: Path) -> Geography:
     """Read the shared open data once; nothing here is random."""
     police_csvs = sorted((data_dir / "police_uk").glob("*.csv"))
-    places = tuple(build_gazetteer(
-        [data_dir / "venues" / "fsa_food_hygiene_cardiff_2020-11.xml"], police_csvs, BBOX))
-    layer = load_area_layer(AreaConfig(
-        layer="beat",
-        path=data_dir / "boundaries" / "cardiff_wards_2013.geojson",
-        code_field="WD13CD",
-        name_field="WD13NM",
-        population_field="population",
-        population_path=data_dir / "boundaries" / "cardiff_lsoa2021_population_wimd.geojson",
-    ))
+    places = tuple(
+        build_gazetteer(
+            [data_dir / "venues" / "fsa_food_hygiene_cardiff_2020-11.xml"], police_csvs, BBOX
+        )
+    )
+    layer = load_area_layer(
+        AreaConfig(
+            layer="beat",
+            path=data_dir / "boundaries" / "cardiff_wards_2013.geojson",
+            code_field="WD13CD",
+            name_field="WD13NM",
+            population_field="population",
+            population_path=data_dir / "boundaries" / "cardiff_lsoa2021_population_wimd.geojson",
+        )
+    )
     lon = np.array([p.lon for p in places])
     lat = np.array([p.lat for p in places])
     place_beat = layer.assign(lon, lat)
@@ -147,8 +153,10 @@ def load_geography(data_dir: Path) -> Geography:
         near_licensed=_count_within(points, licensed, 250.0),
         near_takeaways=_count_within(points, takeaway, 150.0),
         nearest_venue=_nearest_venue(points, venue, 120.0),
-        street_violence=np.array([violence_by_name.get(p.name, 0) if p.kind == "street" else 0
-                                  for p in places], dtype=float),
+        street_violence=np.array(
+            [violence_by_name.get(p.name, 0) if p.kind == "street" else 0 for p in places],
+            dtype=float,
+        ),
         homes=_home_areas(layer, data_dir, beat_sectors),
         snap=snap,
         hotspot_beats=tuple(code_of[n] for n in HOTSPOT_NAMES),
@@ -230,8 +238,12 @@ def _home_areas(layer: AreaLayer, data_dir: Path, sectors: dict[str, list[str]])
     outside = shapely.difference(shapes, shapely.union_all(layer.geometries))
     geometries = np.concatenate([pieces, outside])
     owners = np.concatenate([lsoa_index, np.arange(len(shapes))])
-    beat = np.concatenate([np.asarray(layer.codes, dtype=object)[beat_index],
-                           np.full(len(shapes), None, dtype=object)])
+    beat = np.concatenate(
+        [
+            np.asarray(layer.codes, dtype=object)[beat_index],
+            np.full(len(shapes), None, dtype=object),
+        ]
+    )
     share = shapely.area(geometries) / shapely.area(shapes[owners])
     keep = share > 0.01  # slivers from boundaries that do not quite agree
     sector_of = [sectors.get(b) or list(OUTSIDE_SECTORS) for b in beat]
