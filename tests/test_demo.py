@@ -127,3 +127,11 @@ def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path, shared_data):
     with pytest.raises(DemoError, match="not empty"):
         run_demo(tmp_path, shared_data, months=1, scale=0.05)
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_report_shading_does_not_reveal_suppressed_cells(demo):
+    _, summary = demo
+    html = summary.reports[0].read_text(encoding="utf-8")
+    shades = re.findall(r'<td class="s(\d)">([^<]*)</td>', html.replace("&lt;", "<"))
+    assert shades, "the hour x weekday grid is missing"
+    assert all(shade == "0" for shade, shown in shades if shown in ("<5", "*"))

@@ -126,14 +126,16 @@ def _beat_rows(ranking: AreaRanking, protect: bool) -> tuple[Row, ...]:
 
 
 def _grid(matrix: Sequence[Sequence[int]], protect: bool):
+    """Hour x weekday cells with a shade from 0 to 5; a hidden cell is unshaded, because a
+    shade computed from its true count would reveal what the "<5" hides."""
     if protect:
         table = suppress_table(matrix, WEEKDAYS, [f"{h:02d}" for h in range(24)])
-        shown = [[c.shown for c in row] for row in table.cells]
+        cells = [list(row) for row in table.cells]
     else:
-        shown = [[str(v) for v in row] for row in matrix]
-    top = max((v for row in matrix for v in row), default=0) or 1
+        cells = [[Cell(v, str(v)) for v in row] for row in matrix]
+    top = max((c.value or 0 for row in cells for c in row), default=0) or 1
     return tuple(
-        (day, tuple((shown[d][h], min(5, round(5 * matrix[d][h] / top))) for h in range(24)))
+        (day, tuple((c.shown, round(5 * (c.value or 0) / top)) for c in cells[d]))
         for d, day in enumerate(WEEKDAYS)
     )
 
