@@ -21,6 +21,7 @@ from itertools import pairwise
 import numpy as np
 import statsmodels.api as sm
 from scipy.stats import nbinom, norm, poisson
+from statsmodels.genmod.generalized_linear_model import GLMResults
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 THRESHOLD_METHODS = ("negbin", "power")
@@ -121,10 +122,10 @@ def farrington_flexible(
     expected, upper = np.full(n, np.nan), np.full(n, np.nan)
     alarm = np.zeros(n, dtype=bool)
     for k in range(n):
-        rows, levels = _baseline(weeks, k, params)
-        if rows is None:
+        baseline = _baseline(weeks, k, params)
+        if baseline is None:
             continue
-        pred = _predict(counts, rows, levels, k, params)
+        pred = _predict(counts, *baseline, k, params)
         if pred is None:
             continue
         expected[k], upper[k] = pred.mean, _upper(pred, params)
@@ -135,15 +136,16 @@ def farrington_flexible(
 
 def _baseline(
     weeks: Sequence[date], k: int, params: FarringtonParameters
-) -> tuple[np.ndarray | None, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Indices of the weeks that model week ``k`` and their seasonal level (1..no_periods).
 
     The level ``no_periods`` marks the reference windows, the one ``k`` is predicted in.
+    None when the history does not reach ``b`` years and ``w`` weeks back.
     """
     refs = [k, *(_same_week_years_back(weeks, k, y) for y in range(1, params.b + 1))]
     w, p = params.w, params.no_periods
     if refs[-1] - w < 0:
-        return None, np.empty(0, dtype=int)
+        return None
     levels = np.zeros(k + 1, dtype=int)
     levels[max(0, k - w) : k + 1] = p
     for newer, ref in pairwise(refs):
@@ -215,7 +217,9 @@ def _predict(
     return _prediction(fitted[0], np.delete(x_now_trend, 1), fitted[1])
 
 
-def _fit_reweighted(y: np.ndarray, x: np.ndarray, weights_threshold: float):
+def _fit_reweighted(
+    y: np.ndarray, x: np.ndarray, weights_threshold: float
+) -> tuple[GLMResults, float] | None:
     """Quasi-Poisson fit, refitted once with past outbreaks down-weighted.
 
     Returns the refitted result and its dispersion (at least 1), or None when either fit
@@ -237,7 +241,7 @@ def _fit_reweighted(y: np.ndarray, x: np.ndarray, weights_threshold: float):
     return second, max(second.scale, 1.0)
 
 
-def _fit(y: np.ndarray, x: np.ndarray, weights: np.ndarray | None):
+def _fit(y: np.ndarray, x: np.ndarray, weights: np.ndarray | None) -> GLMResults | None:
     """Poisson GLM with Pearson-X² dispersion and t tests, or None if it does not converge.
 
     Areas with weeks of zeros push some coefficients towards minus infinity; R's ``glm``
@@ -254,7 +258,7 @@ def _fit(y: np.ndarray, x: np.ndarray, weights: np.ndarray | None):
     return result
 
 
-def _prediction(result, x_now: np.ndarray, phi: float) -> _Prediction:
+def _prediction(result: GLMResults, x_now: np.ndarray, phi: float) -> _Prediction:
     eta = float(x_now @ result.params)
     variance = float(x_now @ result.cov_params() @ x_now)
     return _Prediction(mean=float(np.exp(eta)), se_log_mean=float(np.sqrt(variance)), phi=phi)
