@@ -40,6 +40,18 @@ def _project(ctx: click.Context) -> Project:
 
 
 @main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Write a commented cardiff.toml to start a deployment in the project folder."""
+    from cardiffmodel.config import init_project
+
+    try:
+        click.echo(f"wrote {init_project(ctx.obj)}: edit its sources, areas and groups")
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from err
+
+
+@main.command()
 @click.option(
     "--data",
     "data_dir",
@@ -53,9 +65,12 @@ def _project(ctx: click.Context) -> Project:
 @click.pass_context
 def demo(ctx: click.Context, data_dir: Path, seed: int, months: int, scale: float) -> None:
     """Build a complete demo project: synthetic city, ingested store, reports."""
-    from cardiffmodel.demo import run_demo
+    from cardiffmodel.demo import DemoError, run_demo
 
-    summary = run_demo(ctx.obj, data_dir, seed=seed, months=months, scale=scale)
+    try:
+        summary = run_demo(ctx.obj, data_dir, seed=seed, months=months, scale=scale)
+    except DemoError as err:
+        raise click.ClickException(str(err)) from err
     click.echo(summary.render())
 
 
