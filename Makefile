@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The open data (boundaries, venues, police.uk) the demo and tests build on.
+DATA ?= ../shared/data
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean r-reference
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,14 +15,19 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/cardiff --project demo demo
+	$(BIN)/cardiff --project demo demo --data $(DATA)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest -q
 
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+# R surveillance is the reference the rise detection is compared with (Debian packages).
+bench: $(STAMP) r-reference
+	$(BIN)/python -m benchmarks $(ONLY)
+
+r-reference:
+	@Rscript -e 'library(surveillance)' >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq r-base-core r-cran-surveillance)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

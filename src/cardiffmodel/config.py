@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ class ConfigError(ValueError):
 class SourceConfig:
     """How one organisation's extract maps onto the canonical incident.
 
-    ``columns`` maps a canonical field (see ``schema.MAPPABLE_FIELDS``) to the file's column;
+    ``columns`` maps a canonical field (see ``schema.MAPPABLE_FIELDS``) to the file's column,
+    or to a list of columns whose text is joined with a space (a date and a time column);
     ``formats`` gives a strptime format per date/time field; ``codes`` translates the file's
     values per field (matched case-insensitively) to the canonical code lists.
     """
@@ -39,13 +41,14 @@ class SourceConfig:
     kind: str
     site: str
     format: str = "csv"
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str | list[str]] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     delimiter: str = ","
     encoding: str = "utf-8"
     sheet: str | None = None
     crime_types: tuple[str, ...] = ()
+    site_location: tuple[float, float] | None = None  # lon, lat of the hospital
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,17 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
+
+
+def init_project(project: Path) -> Path:
+    """Write a commented starting ``cardiff.toml``; an existing one is never overwritten."""
+    path = project / CONFIG_NAME
+    if path.exists():
+        raise ConfigError(f"{path}: already exists; edit it rather than starting again")
+    project.mkdir(parents=True, exist_ok=True)
+    template = resources.files("cardiffmodel").joinpath("templates", CONFIG_NAME)
+    path.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+    return path
 
 
 def load_settings(project: Path) -> Settings:
@@ -196,12 +210,15 @@ def _source(raw: dict[str, Any], index: int) -> SourceConfig:
         format=fmt,
         columns=columns,
         formats=dict(raw.get("formats", {})),
-        codes={k: {str(a).strip().lower(): b for a, b in v.items()} for k, v in
-               raw.get("codes", {}).items()},
+        codes={
+            k: {str(a).strip().lower(): b for a, b in v.items()}
+            for k, v in raw.get("codes", {}).items()
+        },
         delimiter=raw.get("delimiter", ","),
         encoding=raw.get("encoding", "utf-8"),
         sheet=raw.get("sheet"),
         crime_types=tuple(raw.get("crime_types", ())),
+        site_location=tuple(raw["site_location"]) if "site_location" in raw else None,
     )
 
 

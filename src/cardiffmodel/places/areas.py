@@ -36,6 +36,14 @@ class AreaLayer:
     def name_of(self, code: str) -> str:
         return self.names[self.codes.index(code)]
 
+    def lookup(self, only: tuple[str, ...] | None = None) -> dict[str, tuple[str, float | None]]:
+        """code -> (name, residents), for the analysis layer; ``only`` keeps some codes."""
+        return {
+            code: (name, people)
+            for code, name, people in zip(self.codes, self.names, self.population, strict=True)
+            if only is None or code in only
+        }
+
     def assign(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """The code of the area holding each point, or None outside every area.
 

@@ -1,0 +1,217 @@
+"""Weekly rises per area: which beats have more incidents this week than they should?
+
+:func:`weekly_counts` counts incidents per area and ISO week in the engine;
+:func:`detect_rises` runs a detection method over every area's series (Farrington
+flexible, :mod:`cardiffmodel.analysis.farrington`, or EARS C3,
+:mod:`cardiffmodel.analysis.ears`) and returns expected counts, thresholds and alarms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import pairwise
+from types import MappingProxyType
+
+import ibis
+import numpy as np
+
+from cardiffmodel.analysis.ears import EarsC3Parameters, ears_c3
+from cardiffmodel.analysis.farrington import FarringtonParameters, farrington_flexible
+from cardiffmodel.analysis.selection import Selection, filter_incidents
+
+METHODS = ("farrington", "ears_c3")
+
+
+@dataclass(frozen=True)
+class WeeklySeries:
+    """Incidents per area per ISO week, zero weeks included.
+
+    Attributes
+    ----------
+    weeks : tuple of date
+        The Monday starting each week, consecutive, oldest first.
+    counts : Mapping of str to tuple of int
+        Incidents of each area code per week (read-only; areas in code order, or in the
+        order of the selection's areas when it names them).
+    layer : str
+        The area layer the codes belong to.
+    unplaced : int
+        Incidents in these weeks with no area code on the layer (in no series).
+    """
+
+    weeks: tuple[date, ...]
+    counts: Mapping[str, tuple[int, ...]]
+    layer: str = "beat"
+    unplaced: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.weeks or self.weeks[0].weekday() != 0:
+            raise ValueError(f"weekly series weeks start {self.weeks[:1]}: expected a Monday")
+        for i, (before, after) in enumerate(pairwise(self.weeks)):
+            if after - before != timedelta(days=7):
+                raise ValueError(
+                    f"weekly series week {i + 1} is {after}, {before} + 7 days expected"
+                )
+        frozen = {code: tuple(int(c) for c in row) for code, row in self.counts.items()}
+        for code, row in frozen.items():
+            if len(row) != len(self.weeks) or min(row, default=0) < 0:
+                raise ValueError(
+                    f"weekly series area {code!r}: expected {len(self.weeks)} counts of at "
+                    f"least 0, got {len(row)} with minimum {min(row, default=0)}"
+                )
+        object.__setattr__(self, "weeks", tuple(self.weeks))
+        object.__setattr__(self, "counts", MappingProxyType(frozen))
+
+
+@dataclass(frozen=True)
+class AreaRises:
+    """One area's weekly counts against its expected level and alarm threshold.
+
+    Attributes
+    ----------
+    area : str
+        Area code.
+    weeks : tuple of date
+        Mondays of the weeks, as in the series.
+    observed : tuple of int
+        Incidents per week.
+    expected : tuple of float
+        Count the method expected (NaN where it could not judge the week: too little
+        history before it, or a model that did not converge).
+    upper : tuple of float
+        Threshold: a count above it alarms (NaN where not judged).
+    alarm : tuple of bool
+        Weeks whose count exceeded the threshold (and, for Farrington, whose recent
+        weeks held enough incidents).
+    method : str
+        ``"farrington"`` or ``"ears_c3"``.
+    parameters : FarringtonParameters or EarsC3Parameters
+        The method's settings.
+    """
+
+    area: str
+    weeks: tuple[date, ...]
+    observed: tuple[int, ...]
+    expected: tuple[float, ...]
+    upper: tuple[float, ...]
+    alarm: tuple[bool, ...]
+    method: str
+    parameters: FarringtonParameters | EarsC3Parameters
+
+
+@dataclass(frozen=True)
+class RiseResult:
+    """Rise detection over every area of a weekly series.
+
+    Attributes
+    ----------
+    method : str
+        ``"farrington"`` or ``"ears_c3"``.
+    parameters : FarringtonParameters or EarsC3Parameters
+        The method's settings, shared by every area.
+    layer : str
+        The area layer.
+    areas : Mapping of str to AreaRises
+        Each area's result (read-only), in the series' order.
+    """
+
+    method: str
+    parameters: FarringtonParameters | EarsC3Parameters
+    layer: str
+    areas: Mapping[str, AreaRises]
+
+    def alarms(self) -> tuple[tuple[str, date], ...]:
+        """Every (area, week) that alarmed, by week then area."""
+        found = [
+            (code, week)
+            for code, rises in self.areas.items()
+            for week, alarm in zip(rises.weeks, rises.alarm, strict=True)
+            if alarm
+        ]
+        return tuple(sorted(found, key=lambda pair: (pair[1], pair[0])))
+
+
+def weekly_counts(
+    t: ibis.Table, sel_or_dates: Selection | tuple[date, date], layer: str | None = None
+) -> WeeklySeries:
+    """Incidents per area per ISO week (Monday to Sunday) over the whole weeks of a period.
+
+    ``sel_or_dates`` is a :class:`Selection` (its sources, layer and areas apply) or a
+    half-open ``(start, end)`` pair of dates (every source, every area). ``layer``
+    defaults to the selection's, else ``"beat"``. Part weeks at either end are left out,
+    since a part week would look like a fall. The areas are the selection's, when it
+    names them, else every code with an incident in the weeks.
+    """
+    sel = _as_selection(sel_or_dates, layer)
+    first = sel.start + timedelta(days=-sel.start.weekday() % 7)
+    end = sel.end - timedelta(days=sel.end.weekday())
+    if not first < end:
+        raise ValueError(f"period {sel.start} to {sel.end} holds no whole week (Monday to Sunday)")
+    rows = filter_incidents(t, dataclasses.replace(sel, start=first, end=end))
+    query = rows.group_by(code=rows[sel.layer], week=rows.occurred_date.truncate("W")).aggregate(
+        count=rows.count()
+    )
+    found = query.to_pyarrow().to_pylist()
+    weeks = tuple(first + timedelta(weeks=i) for i in range((end - first).days // 7))
+    placed = sorted({row["code"] for row in found if row["code"] is not None})
+    codes = sel.areas if sel.areas is not None else placed
+    counts = {code: [0] * len(weeks) for code in codes}
+    unplaced = 0
+    for row in found:
+        if row["code"] is None:
+            unplaced += row["count"]
+        else:
+            counts[row["code"]][(row["week"] - first).days // 7] = row["count"]
+    return WeeklySeries(weeks=weeks, counts=counts, layer=sel.layer, unplaced=unplaced)
+
+
+def detect_rises(series: WeeklySeries, method: str = "farrington", **options) -> RiseResult:
+    """Expected counts, thresholds and alarms for every area of ``series``.
+
+    ``method`` is ``"farrington"`` (Farrington flexible, Noufaily et al. 2013: needs
+    ``b`` years of history, allows for season and trend) or ``"ears_c3"`` (EARS C3:
+    needs ``baseline + 4`` weeks, knows no season). ``options`` are the fields of
+    :class:`FarringtonParameters` or :class:`EarsC3Parameters`.
+    """
+    if method == "farrington":
+        params = FarringtonParameters(**options)
+
+        def run(counts: np.ndarray):
+            return farrington_flexible(counts, series.weeks, params)
+    elif method == "ears_c3":
+        params = EarsC3Parameters(**options)
+
+        def run(counts: np.ndarray):
+            return ears_c3(counts, params)
+    else:
+        raise ValueError(f"rise detection method {method!r}: expected one of {METHODS}")
+    areas = {}
+    for code, observed in series.counts.items():
+        expected, upper, alarm = run(np.asarray(observed, dtype=np.int64))
+        areas[code] = AreaRises(
+            area=code,
+            weeks=series.weeks,
+            observed=observed,
+            expected=tuple(expected.tolist()),
+            upper=tuple(upper.tolist()),
+            alarm=tuple(alarm.tolist()),
+            method=method,
+            parameters=params,
+        )
+    return RiseResult(
+        method=method, parameters=params, layer=series.layer, areas=MappingProxyType(areas)
+    )
+
+
+def _as_selection(sel_or_dates: Selection | tuple[date, date], layer: str | None) -> Selection:
+    if isinstance(sel_or_dates, Selection):
+        if layer is not None and layer != sel_or_dates.layer:
+            raise ValueError(
+                f"layer {layer!r} differs from the selection's layer {sel_or_dates.layer!r}"
+            )
+        return sel_or_dates
+    start, end = sel_or_dates
+    return Selection(start=start, end=end, layer=layer or "beat")

@@ -1,0 +1,106 @@
+"""The privacy boundary: direct identifiers are removed from free text before it is stored.
+
+Reception staff sometimes type more than the place ("assaulted by John Smith at home,
+07700 900461"). Columns that hold identifiers (name, NHS number, date of birth) are never
+read, because only mapped columns cross the boundary; this module cleans what remains in
+the free text. It counts what it removed, by kind, and never keeps the values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+# Full UK postcode: the outward code and the sector digit are kept (the sector is a few
+# thousand households), the unit letters that pin a home are dropped.
+_POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?)\s*(\d)[A-Z]{2}\b", re.IGNORECASE)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_NHS_CANDIDATE = re.compile(r"(?<!\d)(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?!\d)")
+_PHONE = re.compile(r"(?<![\w])(?:\+44\s?|0)(?:\d[\s-]?){9,10}(?!\d)")
+_DATE = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d{2}\b")
+# A capitalised name after words that introduce a person ("by John Smith", "Mr Jones",
+# "ex partner Rhys Jones", "assailant Dai Evans").
+_PERSON_WORDS = (
+    "by|named|called|mr|mrs|ms|miss|dr|assailant|attacker|suspect|partner|boyfriend|"
+    "girlfriend|husband|wife|friend|brother|sister|son|daughter|mother|father|mum|dad|"
+    "uncle|aunt|cousin|neighbour|neighbor"
+)
+# Words that end a place name: "by Queen Street" or "by Cardiff Castle" is not a person.
+_PLACE_WORDS = (
+    "street|st|road|rd|lane|avenue|ave|close|crescent|terrace|drive|way|place|court|square|"
+    "park|station|castle|arms|inn|bar|club|hotel|centre|center|arcade|bridge|market|stadium"
+)
+_NAME_WORD = r"[A-Z][A-Za-z]*(?:['’-][A-Za-z]+)*\b"
+_NAME = re.compile(
+    rf"\b(?i:{_PERSON_WORDS})\.?:?\s+"
+    rf"((?!(?i:{_PLACE_WORDS})\b){_NAME_WORD}(?:\s+(?!(?i:{_PLACE_WORDS})\b){_NAME_WORD}){{0,2}})"
+    rf"(?!\s+(?i:{_PLACE_WORDS})\b)"
+)
+# A house number before a street name pins a home: the number goes, the street stays.
+_HOUSE_NUMBER = re.compile(
+    r"\b\d{1,4}[a-zA-Z]?,?\s+(?=(?:[A-Za-z'’-]+\s+){1,3}"
+    r"(?:street|st|road|rd|lane|ln|avenue|ave|close|cl|crescent|cres|terrace|ter|drive|dr|"
+    r"way|place|pl|court|ct|gardens|gdns|grove|walk|row|square|sq|view|rise|hill|parade)\b)",
+    re.IGNORECASE,
+)
+
+REDACTED = "[removed]"
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """Free text with identifiers removed, and what kinds were removed."""
+
+    text: str | None
+    removed: tuple[str, ...]
+
+
+def is_nhs_number(digits: str) -> bool:
+    """True when ten digits pass the NHS number modulus-11 check."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(digits[9])
+
+
+def scrub(text: str | None) -> Cleaned:
+    """Remove NHS numbers, phone numbers, e-mails, dates, the unit of full postcodes,
+    house numbers before a street name, and names after words that introduce a person."""
+    if text is None:
+        return Cleaned(None, ())
+    removed: list[str] = []
+
+    def replace(kind: str, replacement: str):
+        def inner(match: re.Match[str]) -> str:
+            removed.append(kind)
+            return replacement if "\\" not in replacement else match.expand(replacement)
+
+        return inner
+
+    def nhs(match: re.Match[str]) -> str:
+        if is_nhs_number("".join(match.groups())):
+            removed.append("nhs_number")
+            return REDACTED
+        return match.group(0)
+
+    text = _EMAIL.sub(replace("email", REDACTED), text)
+    text = _NHS_CANDIDATE.sub(nhs, text)
+    text = _PHONE.sub(replace("phone", REDACTED), text)
+    text = _DATE.sub(replace("date", REDACTED), text)
+    text = _POSTCODE.sub(replace("postcode", r"\1 \2"), text)
+    text = _HOUSE_NUMBER.sub(replace("house_number", ""), text)
+    text = _NAME.sub(lambda m: _drop_name(m, removed), text)
+    return Cleaned(re.sub(r"\s{2,}", " ", text).strip(), tuple(removed))
+
+
+def _drop_name(match: re.Match[str], removed: list[str]) -> str:
+    removed.append("name")
+    return match.group(0)[: match.start(1) - match.start(0)] + REDACTED
+
+
+def count_removed(cleaned: list[Cleaned]) -> dict[str, int]:
+    """Totals by kind over many texts, for the batch record."""
+    return dict(sorted(Counter(kind for c in cleaned for kind in c.removed).items()))
