@@ -7,6 +7,7 @@ import sys
 import time
 
 MODULES = (
+    "benchmarks.places_bench",
     "benchmarks.forecast_bench",
     "benchmarks.rises_bench",
 )
