@@ -229,3 +229,149 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     return "" if value is None else str(value)
+
+
+@main.group()
+def places() -> None:
+    """Resolve location texts to places; review the texts the matcher could not place."""
+
+
+@places.command("match")
+@click.option(
+    "--input",
+    "source",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV with columns id,text and optionally site_lon,site_lat.",
+)
+@click.option(
+    "--output",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV written with id,place_id,place_name,lon,lat,location_type,score,status.",
+)
+@click.option(
+    "--gazetteer",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="FSA XML, police.uk street CSV or places CSV (repeat for more); "
+    "without it, the project's gazetteer and review decisions are used.",
+)
+@click.option(
+    "--postcodes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="Postcode lookup CSV (ONSPD or Code-Point Open style).",
+)
+@click.option(
+    "--beats",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Beat polygons: postcode sectors lying in one beat become places.",
+)
+@click.option("--beat-field", default=None, help="The field of --beats holding beat codes.")
+@click.option(
+    "--bbox",
+    type=float,
+    nargs=4,
+    default=None,
+    help="W S E N: keep FSA and police.uk places inside.",
+)
+@click.option("--workers", default=1, show_default=True, help="Processes to share the texts.")
+@click.pass_context
+def places_match(
+    ctx: click.Context,
+    source: Path,
+    target: Path,
+    gazetteer: tuple[Path, ...],
+    postcodes: tuple[Path, ...],
+    beats: Path | None,
+    beat_field: str | None,
+    bbox: tuple[float, float, float, float] | None,
+    workers: int,
+) -> None:
+    """Match the texts of a CSV to places and write the results as a CSV."""
+    from cardiffmodel.places.batch import BatchError, match_csv, matcher_from_files
+    from cardiffmodel.places.gazetteer import GazetteerError
+
+    try:
+        if gazetteer:
+            resolver = matcher_from_files(gazetteer, postcodes, beats, beat_field, bbox)
+        else:
+            resolver = _project(ctx).matcher
+        counts = match_csv(resolver, source, target, workers=workers)
+    except (BatchError, GazetteerError, ConfigError) as err:
+        raise click.ClickException(str(err)) from err
+    summary = ", ".join(f"{counts[s]} {s}" for s in ("matched", "home", "unresolved"))
+    click.echo(f"wrote {target}: {sum(counts.values())} texts, {summary}")
+
+
+@places.command("review")
+@click.option("--below", default=0.9, show_default=True, help="Also list matches scoring below.")
+@click.option("--limit", default=30, show_default=True, help="Most frequent texts shown.")
+@click.option("--vague", is_flag=True, help="Include texts naming no particular place ('town').")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_context
+def places_review(ctx: click.Context, below: float, limit: int, vague: bool, fmt: str) -> None:
+    """Texts of stored incidents the matcher could not place (or barely), most frequent first."""
+    from cardiffmodel.places.review import review_queue
+
+    project = _project(ctx)
+    matcher = project.matcher.matcher  # built before the store is opened
+    sites = {s.site: s.site_location for s in project.settings.sources if s.site_location}
+    with project.store() as store:
+        items = review_queue(store.con, matcher, below=below, sites=sites, vague=vague)[:limit]
+    rows = [
+        {
+            "incidents": item.incidents,
+            "text": item.example,
+            "spellings": item.spellings,
+            "status": item.status,
+            "score": item.score,
+            "suggestions": " ".join(item.suggestions),
+            "reason": item.reason,
+        }
+        for item in items
+    ]
+    _emit(rows, fmt)
+
+
+@places.command("decide")
+@click.argument("text")
+@click.option("--place", "place_id", default=None, help="The gazetteer place id it means.")
+@click.option("--not-a-place", is_flag=True, help="The text names no place.")
+@click.option("--by", "decided_by", required=True, help="Who decided (kept with the decision).")
+@click.option("--note", default="", help="Why, for whoever reads the decision later.")
+@click.pass_context
+def places_decide(
+    ctx: click.Context,
+    text: str,
+    place_id: str | None,
+    not_a_place: bool,
+    decided_by: str,
+    note: str,
+) -> None:
+    """Decide what TEXT means; stored incidents with that text are re-placed now, and later
+    records with it are placed the same way."""
+    from cardiffmodel.places.review import ReviewError, apply_to_stored, decide
+
+    if (place_id is None) == (not not_a_place):
+        raise click.ClickException("give either --place PLACE_ID or --not-a-place")
+    project = _project(ctx)
+    place = None
+    if place_id is not None:
+        place = next((p for p in project.gazetteer if p.place_id == place_id), None)
+        if place is None:
+            raise click.ClickException(f"no gazetteer place has the id {place_id!r}")
+    layers = project.layers
+    with project.store() as store:
+        try:
+            decision = decide(store.con, text, place, decided_by, note)
+        except ReviewError as err:
+            raise click.ClickException(str(err)) from err
+        changed = apply_to_stored(store.con, decision, layers)
+    meaning = f"{place.name} ({place.place_id})" if place else "no place"
+    click.echo(
+        f"decided: {decision.text_key!r} means {meaning}; {changed} stored incidents updated"
+    )
