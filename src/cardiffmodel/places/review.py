@@ -6,7 +6,8 @@ frequent first, and decides: this text means that place (or that point), or it n
 place. The decision is stored in the project's DuckDB file (table ``place_decisions``),
 applied at once to the incidents already stored with that text, and applied by
 ``ReviewedMatcher`` to every later record whose text has the same key (``decision_key``:
-the text's canonical spelling, so case, abbreviations and punctuation do not matter).
+the text's canonical spelling, so case, abbreviations, punctuation and plurals do not
+matter).
 
 A reviewed match has method ``review`` and score 1.0: a person has read the text.
 """
@@ -23,7 +24,7 @@ import numpy as np
 
 from cardiffmodel.places.gazetteer import Place
 from cardiffmodel.places.matcher import VAGUE, Match, Matcher
-from cardiffmodel.places.normalise import normalise
+from cardiffmodel.places.normalise import normalise, stem
 from cardiffmodel.schema import AREA_LAYERS
 
 TABLE_DDL = """CREATE TABLE IF NOT EXISTS place_decisions (
@@ -50,8 +51,9 @@ class ReviewError(ValueError):
 
 
 def decision_key(text: str | None) -> str:
-    """The key decisions are stored and looked up by: the text's canonical spelling."""
-    return normalise(text)
+    """The key decisions are stored and looked up by: the text's canonical spelling with
+    plurals and possessives dropped ("St Marys St" and "st. mary's street" are one text)."""
+    return " ".join(stem(word) for word in normalise(text).split())
 
 
 @dataclass(frozen=True)
