@@ -446,38 +446,26 @@ def _flag_rows(
     weeks: dict[str, list[str]] = {}
     for code, week in region.rises.alarms():
         weeks.setdefault(code, []).append(f"{week.day} {week:%b}")
-    rows = []
-    for i in order:
-        area = analyses.ranking.rows[i]
-        rows.append(
-            Row(
-                (
-                    area.name,
-                    HOTSPOT_LABELS.get(hot.get(area.code, ""), ""),
-                    ", ".join(weeks.get(area.code, [])),
-                )
-            )
-        )
-    return tuple(rows)
+    return tuple(
+        Row((a.name, HOTSPOT_LABELS.get(hot.get(a.code, ""), ""), ", ".join(weeks.get(a.code, []))))
+        for a in (analyses.ranking.rows[i] for i in order)
+    )
 
 
 def _gap_rows(analyses: GroupAnalyses, figures: Figures, order: Sequence[int]) -> tuple[Row, ...]:
-    rows = []
-    for i in order:
-        area = analyses.ranking.rows[i]
-        rows.append(
-            Row(
-                (
-                    area.name,
-                    *(figures.text(("beat_source", area.code, s)) for s in SOURCES),
-                    figures.text(("beat", area.code)),
-                )
+    """Beat by source, with the sources' totals as a last row."""
+    rows = [
+        Row(
+            (
+                a.name,
+                *(figures.text(("beat_source", a.code, s)) for s in SOURCES),
+                figures.text(("beat", a.code)),
             )
         )
-    rows.append(
-        Row(("All beats", *(figures.text(("source", s)) for s in SOURCES), figures.text(TOTAL)))
-    )
-    return tuple(rows)
+        for a in (analyses.ranking.rows[i] for i in order)
+    ]
+    total = ("All beats", *(figures.text(("source", s)) for s in SOURCES), figures.text(TOTAL))
+    return (*rows, Row(total))
 
 
 def _quality_rows(region: RegionAnalyses, protect: bool, threshold: int) -> tuple[Row, ...]:
