@@ -400,3 +400,15 @@ def test_partnership_evidence_gives_no_new_figures(tmp_path, shared_data):
     for rule in ("night_time_economy", "domestic"):
         numbers = set(re.findall(r"\d+", protected[rule]))
         assert numbers <= {"10", "40", "25", "20", "00", "04"}, (rule, numbers)
+
+
+def test_partnership_report_holds_no_record_level_data(demo):
+    html = _report(demo, CITY, "html").read_text(encoding="utf-8")
+    with Project.open(demo).store(read_only=True) as store:
+        records = store.con.execute(
+            "SELECT incident_id, batch_id, strftime(occurred_at, '%Y-%m-%d %H:%M') "
+            "FROM incidents WHERE occurred_date >= DATE '2019-02-01' AND occurred_at IS NOT NULL"
+        ).fetchall()
+    assert records
+    for incident_id, batch_id, when in records:
+        assert incident_id not in html and batch_id not in html and when not in html
