@@ -119,7 +119,6 @@ class GroupReport:
     audience: str
     suppressed: bool
     threshold: int
-    layer: str
     headline: tuple[Card, ...]
     map_svg: str
     beats: tuple[Row, ...]
@@ -226,7 +225,6 @@ def assemble(
         audience=AUDIENCE_LABELS[group.audience],
         suppressed=protect,
         threshold=threshold,
-        layer=group.layer,
         headline=_headline(figures, len(findings)),
         map_svg=_map(analyses, layer, figures, [venues.get(v.place_id) for v in shown_venues]),
         beats=_beat_rows(analyses, region, figures, beat_order),
@@ -305,7 +303,11 @@ def _map(
     context = [
         g for g, code in zip(layer.geometries, layer.codes, strict=True) if code not in codes
     ]
-    points = [charts.MapPoint(p.lon, p.lat, p.name) for p in places if p is not None]
+    points = [
+        charts.MapPoint(p.lon, p.lat, str(number))
+        for number, p in enumerate(places, 1)
+        if p is not None
+    ]
     return charts.choropleth(areas, context, points, figures.threshold)
 
 

@@ -61,6 +61,8 @@ class MapArea:
 
 @dataclass(frozen=True)
 class MapPoint:
+    """A venue on the map; ``label`` is its number in the venue table."""
+
     lon: float
     lat: float
     label: str
@@ -117,10 +119,10 @@ def choropleth(
                 color=INK,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
             )
-        for number, point in enumerate(points, 1):
+        for point in points:
             ax.plot(point.lon, point.lat, "o", ms=9, mfc=VENUE, mec="white", mew=0.8)
             ax.annotate(
-                str(number),
+                point.label,
                 (point.lon, point.lat),
                 ha="center",
                 va="center",
