@@ -10,6 +10,7 @@ MODULES = (
     "benchmarks.places_bench",
     "benchmarks.forecast_bench",
     "benchmarks.rises_bench",
+    "benchmarks.report_bench",
 )
 
 

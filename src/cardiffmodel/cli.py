@@ -146,11 +146,23 @@ def batches(ctx: click.Context) -> None:
 @click.option("--quarter", is_flag=True, help="The quarter starting at --period.")
 @click.option("--group", "group_name", default=None, help="One Local Violence Prevention Group.")
 @click.option("--all", "all_groups", is_flag=True, help="Every group in cardiff.toml.")
+@click.option(
+    "--format",
+    "formats",
+    default="html",
+    show_default=True,
+    help="Comma-separated formats: html, pdf or html,pdf.",
+)
 @click.pass_context
 def report(
-    ctx: click.Context, period: str, quarter: bool, group_name: str | None, all_groups: bool
+    ctx: click.Context,
+    period: str,
+    quarter: bool,
+    group_name: str | None,
+    all_groups: bool,
+    formats: str,
 ) -> None:
-    """Write HTML reports for Local Violence Prevention Groups."""
+    """Write reports for Local Violence Prevention Groups (HTML and/or PDF)."""
     from cardiffmodel.reports.builder import write_reports
 
     project = _project(ctx)
@@ -160,7 +172,12 @@ def report(
         if not groups:
             names = ", ".join(g.name for g in project.settings.groups)
             raise click.ClickException(f"give --all or --group, one of: {names}")
-    for path in write_reports(project, groups, period, quarter=quarter):
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    try:
+        paths = write_reports(project, groups, period, quarter=quarter, formats=chosen)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    for path in paths:
         click.echo(str(path))
 
 
