@@ -67,7 +67,7 @@ def test_places_csv_rows_become_places_with_their_aliases(tmp_path, shared_data)
     path = write_csv(
         tmp_path / "places.csv",
         [
-            ["name", "lon", "lat", "category", "aliases", "licensed", "kind"],
+            ["Name", "Lon", "Lat", "category", "aliases", "licensed", "kind"],
             [
                 "Cardiff Castle",
                 str(CASTLE[0]),

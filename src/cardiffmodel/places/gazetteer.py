@@ -241,9 +241,10 @@ def _slug(name: str) -> str:
 
 
 def load_places_csv(path: Path) -> list[Place]:
-    """Places from a plain CSV with columns ``name``, ``lon``, ``lat`` (WGS84) and optionally
-    ``place_id``, ``kind`` (venue or street; default venue), ``category`` (e.g. Landmark),
-    ``licensed`` (yes/no), ``street``, ``postcode`` and ``aliases`` (separated by ``;``).
+    """Places from a plain CSV with columns (in any case) ``name``, ``lon``, ``lat`` (WGS84)
+    and optionally ``place_id``, ``kind`` (venue or street; default venue), ``category``
+    (e.g. Landmark), ``licensed`` (yes/no), ``street``, ``postcode`` and ``aliases``
+    (separated by ``;``).
 
     The file is curated by hand, so every row is kept (no region box) and any mistake
     stops the load with the row (file line) and column named. Without ``place_id`` a row
@@ -252,7 +253,7 @@ def load_places_csv(path: Path) -> list[Place]:
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
-            header = [c.strip() for c in reader.fieldnames or []]
+            header = [c.strip().lower() for c in reader.fieldnames or []]
             missing = [c for c in PLACES_CSV_REQUIRED if c not in header]
             if missing:
                 raise GazetteerError(
@@ -261,7 +262,7 @@ def load_places_csv(path: Path) -> list[Place]:
                     f"{list(PLACES_CSV_OPTIONAL)}"
                 )
             rows = [
-                (line, {k.strip(): (v or "").strip() for k, v in row.items() if k})
+                (line, {k.strip().lower(): (v or "").strip() for k, v in row.items() if k})
                 for line, row in enumerate(reader, start=2)
             ]
     except (OSError, UnicodeDecodeError, csv.Error) as err:
