@@ -1,0 +1,184 @@
+"""The FastAPI application: wiring, error pages, the audit middleware and security headers.
+
+``create_app(folder)`` builds the app for one project folder; ``serve`` runs it with
+uvicorn (``cardiff serve``). Nothing is global: each app holds its own dashboard,
+accounts, audit log and login limiter on ``app.state``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from argon2 import PasswordHasher
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from cardiffmodel.project import Project
+from cardiffmodel.web import api, pages
+from cardiffmodel.web.access import AccessDenied
+from cardiffmodel.web.accounts import Accounts
+from cardiffmodel.web.audit import AuditEvent, AuditLog
+from cardiffmodel.web.auth import CsrfFailed, LoginLimiter, NotSignedIn, client_address
+from cardiffmodel.web.dashboard import Dashboard, UnknownArea
+from cardiffmodel.web.database import Database
+from cardiffmodel.web.deps import BadFilter
+from cardiffmodel.web.records import Records
+
+HERE = Path(__file__).parent
+VENDOR = HERE / "static" / "vendor"
+# Pages load scripts and styles from this server only; map and chart data come from the API.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+# Paths written to the audit log by their own routes (sign-in, sign-out) or not at all.
+_NOT_AUDITED = ("/static/", "/login", "/logout", "/favicon.ico")
+
+
+class MissingAssets(RuntimeError):
+    """The browser libraries were not built; the message says how to build them."""
+
+
+def check_assets() -> None:
+    """Refuse to start without the map and chart libraries, rather than serve blank maps."""
+    needed = [VENDOR / "leaflet" / "leaflet.js", VENDOR / "chart.js" / "chart.umd.min.js"]
+    missing = [str(p) for p in needed if not p.exists()]
+    if missing:
+        raise MissingAssets(
+            f"browser libraries missing ({', '.join(missing)}): run "
+            "'npm ci --prefix web/frontend && npm run build --prefix web/frontend'"
+        )
+
+
+def _audit_action(method: str, path: str, status: int) -> str:
+    if status in (401, 403):
+        return "denied"
+    if path.startswith("/api/export/"):
+        return "export"
+    if path.startswith("/reports/"):
+        return "download"
+    if method == "POST" and path in ("/upload", "/api/upload"):
+        return "upload"
+    return "view"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(
+    project_dir: Path,
+    *,
+    cache_size: int = 256,
+    permutations: int = 9999,
+    limiter: LoginLimiter | None = None,
+    hasher: PasswordHasher | None = None,
+) -> FastAPI:
+    """The dashboard for one project folder (``cardiff.toml`` and its store)."""
+    check_assets()
+    project = Project.open(project_dir)
+    database = Database.in_project(project.settings.root)
+    dashboard = Dashboard(project, cache_size=cache_size, permutations=permutations)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        dashboard.gate.close()
+        database.close()
+
+    app = FastAPI(
+        title="cardiffmodel dashboard API",
+        summary="Figures of the Cardiff Model partnership, published by role.",
+        version="1",
+        docs_url=None,  # Swagger UI loads from a CDN; /api/docs renders the schema locally
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.dashboard = dashboard
+    app.state.records = Records(dashboard)
+    app.state.accounts = Accounts(database, hasher)
+    app.state.audit = AuditLog(database)
+    app.state.limiter = limiter or LoginLimiter()
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    _add_error_handlers(app)
+
+    @app.middleware("http")
+    async def audit_and_headers(request: Request, call_next) -> Response:
+        path = request.url.path
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+        finally:
+            if not path.startswith(_NOT_AUDITED):
+                event = AuditEvent(
+                    action=_audit_action(request.method, path, status),
+                    user=getattr(request.state, "user", None),
+                    ip=client_address(request),
+                    method=request.method,
+                    path=path,
+                    query=request.url.query,
+                    status=status,
+                    detail=getattr(request.state, "audit_detail", ""),
+                )
+                await run_in_threadpool(app.state.audit.record, event)
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if not path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    def error(request: Request, status: int, message: str) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=status)
+        return pages.error_page(request, status, message)
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, err: NotSignedIn) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": str(err)}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(AccessDenied)
+    async def denied(request: Request, err: AccessDenied) -> Response:
+        return error(request, 403, str(err))
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, err: CsrfFailed) -> Response:
+        return error(request, 403, str(err))
+
+    @app.exception_handler(BadFilter)
+    async def bad_filter(request: Request, err: BadFilter) -> Response:
+        return error(request, 400, str(err))
+
+    @app.exception_handler(UnknownArea)
+    async def unknown_area(request: Request, err: UnknownArea) -> Response:
+        return error(request, 404, str(err))
+
+    @app.exception_handler(FileNotFoundError)
+    async def not_found(request: Request, err: FileNotFoundError) -> Response:
+        return error(request, 404, str(err))
+
+
+def serve(project_dir: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the dashboard with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(project_dir), host=host, port=port, proxy_headers=True)

@@ -1,0 +1,50 @@
+"""Counts as the figures a view may publish: suppressed for audiences outside health.
+
+Every count leaving the server is a cell ``{"value": int | None, "shown": str}``; a hidden
+count has no value at all, so no page, script or export can reveal it by accident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cardiffmodel.disclosure import Cell, suppress_counts, suppress_rate, suppress_table
+from cardiffmodel.web.access import View
+
+
+def cell_json(cell: Cell) -> dict:
+    return {"value": cell.value, "shown": cell.shown}
+
+
+def _open(n: int) -> Cell:
+    return Cell(int(n), f"{int(n):,}")
+
+
+def publish_counts(counts: Sequence[int], view: View) -> tuple[list[Cell], Cell]:
+    """A list of counts that sum to a total (areas, months, codes) and that total."""
+    if not view.suppressed:
+        return [_open(n) for n in counts], _open(sum(counts))
+    result = suppress_counts([int(n) for n in counts], threshold=view.threshold)
+    return list(result.cells), result.total
+
+
+def publish_table(
+    matrix: Sequence[Sequence[int]], rows: Sequence[str], columns: Sequence[str], view: View
+) -> list[list[Cell]]:
+    """A two-way table (such as weekday x hour), its margins protected too when suppressed."""
+    if not view.suppressed:
+        return [[_open(n) for n in row] for row in matrix]
+    result = suppress_table(matrix, list(rows), list(columns), threshold=view.threshold)
+    return [list(row) for row in result.cells]
+
+
+def publish_rate(cell: Cell, rate: float | None) -> str:
+    """A rate shown only beside a shown count (a rate over residents gives its count back)."""
+    return suppress_rate(cell, rate)
+
+
+def publish_change(now: Cell, before: Cell) -> int | None:
+    """The change between two periods, only when both counts are shown."""
+    if now.value is None or before.value is None:
+        return None
+    return now.value - before.value
