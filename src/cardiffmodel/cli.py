@@ -241,7 +241,7 @@ def _accounts(ctx: click.Context):
     from cardiffmodel.web.accounts import Accounts
     from cardiffmodel.web.database import Database
 
-    project = _project(ctx.parent.parent if ctx.parent and ctx.parent.parent else ctx)
+    project = _project(ctx)
     return project, Accounts(Database.in_project(project.settings.root))
 
 

@@ -49,46 +49,58 @@ _SCHEMA = (
 
 
 class Database:
-    """One SQLite connection shared by the server's threads, one statement at a time."""
+    """One SQLite connection shared by the server's threads, one statement at a time.
+
+    The connection opens on first use and again after ``close``, so an app whose server
+    stops and starts again (as in tests) carries on.
+    """
 
     def __init__(self, path: Path):
         self.path = path
         self._lock = threading.Lock()
-        self._con = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("PRAGMA foreign_keys=ON")
-        self._con.execute("PRAGMA busy_timeout=5000")
+        self._con: sqlite3.Connection | None = None
         with self._lock:
             for statement in _SCHEMA:
-                self._con.execute(statement)
+                self._connection().execute(statement)
 
     @classmethod
     def in_project(cls, root: Path) -> Database:
         return cls(root / FILE_NAME)
 
+    def _connection(self) -> sqlite3.Connection:
+        if self._con is None:
+            self._con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA foreign_keys=ON")
+            self._con.execute("PRAGMA busy_timeout=5000")
+        return self._con
+
     def execute(self, sql: str, params: Sequence = ()) -> int:
         """Run one writing statement; returns the number of rows it changed."""
         with self._lock:
-            return self._con.execute(sql, params).rowcount
+            return self._connection().execute(sql, params).rowcount
 
     def transaction(self, statements: Sequence[tuple[str, Sequence]]) -> None:
         """Run writing statements all together or not at all."""
         with self._lock:
-            self._con.execute("BEGIN IMMEDIATE")
+            con = self._connection()
+            con.execute("BEGIN IMMEDIATE")
             try:
                 for sql, params in statements:
-                    self._con.execute(sql, params)
+                    con.execute(sql, params)
             except BaseException:
-                self._con.execute("ROLLBACK")
+                con.execute("ROLLBACK")
                 raise
-            self._con.execute("COMMIT")
+            con.execute("COMMIT")
 
     def rows(self, sql: str, params: Sequence = ()) -> list[dict]:
         with self._lock:
-            cursor = self._con.execute(sql, params)
+            cursor = self._connection().execute(sql, params)
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def close(self) -> None:
         with self._lock:
-            self._con.close()
+            if self._con is not None:
+                self._con.close()
+                self._con = None

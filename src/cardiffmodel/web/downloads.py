@@ -75,15 +75,19 @@ def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
     return out.getvalue()
 
 
+def _plain(cell: dict) -> int | str:
+    return cell["shown"] if cell["value"] is None else cell["value"]
+
+
 def beat_rows(beat_map: dict) -> list[dict]:
-    """The map's areas as flat rows of published text (hidden counts stay hidden)."""
+    """The map's areas as flat rows: shown counts as numbers, hidden ones as their marker."""
     return [
         {
             "code": a["code"],
             "name": a["name"],
-            "count": a["count"]["shown"],
-            "previous": a["previous"]["shown"],
-            "last_year": a["last_year"]["shown"],
+            "count": _plain(a["count"]),
+            "previous": _plain(a["previous"]),
+            "last_year": _plain(a["last_year"]),
             "change": "" if a["change"] is None else a["change"],
             "change_flag": a["change_flag"],
             "rate_per_1000": a["rate_per_1000"],

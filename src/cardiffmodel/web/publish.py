@@ -7,6 +7,7 @@ count has no value at all, so no page, script or export can reveal it by acciden
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from cardiffmodel.disclosure import Cell, suppress_counts, suppress_rate, suppress_table
 from cardiffmodel.web.access import View
@@ -20,12 +21,17 @@ def _open(n: int) -> Cell:
     return Cell(int(n), f"{int(n):,}")
 
 
+def _grouped(cell: Cell) -> Cell:
+    """A shown count with thousands separators, as unsuppressed counts are written."""
+    return cell if cell.value is None else replace(cell, shown=f"{cell.value:,}")
+
+
 def publish_counts(counts: Sequence[int], view: View) -> tuple[list[Cell], Cell]:
     """A list of counts that sum to a total (areas, months, codes) and that total."""
     if not view.suppressed:
         return [_open(n) for n in counts], _open(sum(counts))
     result = suppress_counts([int(n) for n in counts], threshold=view.threshold)
-    return list(result.cells), result.total
+    return [_grouped(c) for c in result.cells], _grouped(result.total)
 
 
 def publish_table(
@@ -35,7 +41,7 @@ def publish_table(
     if not view.suppressed:
         return [[_open(n) for n in row] for row in matrix]
     result = suppress_table(matrix, list(rows), list(columns), threshold=view.threshold)
-    return [list(row) for row in result.cells]
+    return [[_grouped(c) for c in row] for row in result.cells]
 
 
 def publish_rate(cell: Cell, rate: float | None) -> str:
