@@ -39,14 +39,18 @@ ROLES = tuple(USERS)
 def add_users(folder: Path) -> None:
     accounts = Accounts(Database.in_project(folder), FAST_HASHER)
     for role, (name, organisation, sites) in USERS.items():
-        accounts.add_user(name, PASSWORD, role, organisation, sites)
+        if accounts.user(name) is None:
+            accounts.add_user(name, PASSWORD, role, organisation, sites)
 
 
 @pytest.fixture(scope="session")
 def demo_project(tmp_path_factory, shared_data) -> Path:
-    """Fourteen months of a synthetic city at a tenth of Cardiff's volume, with reports."""
+    """Fourteen months of a synthetic city at a tenth of Cardiff's volume, with reports.
+
+    tests/e2e uses the same folder (and users), so it is built once per session."""
     folder = tmp_path_factory.getbasetemp() / "web-demo"
-    run_demo(folder, shared_data, seed=3, months=14, scale=0.1)
+    if not (folder / "cardiff.toml").exists():
+        run_demo(folder, shared_data, seed=3, months=14, scale=0.1)
     add_users(folder)
     return folder
 

@@ -253,9 +253,10 @@ class Dashboard:
     @staticmethod
     def _trend(trend, sources: tuple[str, ...], view: View) -> dict:
         matrix = [[trend.by_source[s][i] for s in sources] for i in range(len(trend.months))]
-        cells = publish_table(matrix, trend.months, sources, view)
+        cells, totals = publish_table(matrix, trend.months, sources, view)
         return {
             "months": list(trend.months),
+            "total": [cell_json(c) for c in totals],
             "by_source": {s: [cell_json(row[j]) for row in cells] for j, s in enumerate(sources)},
         }
 
@@ -281,7 +282,7 @@ class Dashboard:
                 for s in ("ed", "police")
                 if s in sel.sources
             }
-        grid_cells = publish_table(grid.counts, WEEKDAYS, HOURS, view)
+        grid_cells, _ = publish_table(grid.counts, WEEKDAYS, HOURS, view)
         gap_cells, _ = publish_counts(list(gap.values()), view)
         return {
             "code": code,

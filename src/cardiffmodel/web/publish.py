@@ -36,12 +36,13 @@ def publish_counts(counts: Sequence[int], view: View) -> tuple[list[Cell], Cell]
 
 def publish_table(
     matrix: Sequence[Sequence[int]], rows: Sequence[str], columns: Sequence[str], view: View
-) -> list[list[Cell]]:
-    """A two-way table (such as weekday x hour), its margins protected too when suppressed."""
+) -> tuple[list[list[Cell]], list[Cell]]:
+    """A two-way table (such as month x source) and its row totals, protected together."""
     if not view.suppressed:
-        return [[_open(n) for n in row] for row in matrix]
+        return [[_open(n) for n in row] for row in matrix], [_open(sum(row)) for row in matrix]
     result = suppress_table(matrix, list(rows), list(columns), threshold=view.threshold)
-    return [[_grouped(c) for c in row] for row in result.cells]
+    cells = [[_grouped(c) for c in row] for row in result.cells]
+    return cells, [_grouped(c) for c in result.row_totals]
 
 
 def publish_rate(cell: Cell, rate: float | None) -> str:

@@ -2,7 +2,7 @@
 // drawn from the API. Figures arrive already suppressed; a hidden count has value null.
 "use strict";
 
-const PALETTE = ["#1c5d99", "#c0392b", "#2e8b57", "#8e44ad", "#d68910"];
+const PALETTE = ["#1d2733", "#1c5d99", "#c0392b", "#2e8b57", "#d68910"];
 const SEQUENTIAL = ["#fde0c5", "#facba6", "#f59e72", "#e8694a", "#c0392b"];
 const DIVERGING = { fall2: "#2166ac", fall1: "#92c5de", none: "#f7f7f7", rise1: "#f4a582", rise2: "#b2182b" };
 const HIDDEN = "#c9cfd6";
@@ -27,12 +27,19 @@ function drawCharts() {
   });
 }
 
-function breaks(values, classes) {
+const SMALL = "#fff5eb";  // a count shown as "<5": known to be 1 to 4
+
+// Quantile classes of the shown values; each legend line gives the range it really holds.
+function classes(values) {
   const sorted = values.filter((v) => v !== null && v !== undefined).sort((a, b) => a - b);
-  if (!sorted.length) return [];
   const cuts = [];
-  for (let i = 1; i < classes; i++) cuts.push(sorted[Math.floor((i * sorted.length) / classes)]);
-  return [...new Set(cuts)];
+  for (let i = 1; i < SEQUENTIAL.length; i++) {
+    const cut = sorted[Math.floor((i * sorted.length) / SEQUENTIAL.length)];
+    if (cut !== undefined && cut > (cuts.length ? cuts[cuts.length - 1] : sorted[0])) cuts.push(cut);
+  }
+  const ranges = cuts.concat([Infinity]).map(() => []);
+  for (const v of sorted) ranges[classOf(v, cuts)].push(v);
+  return { cuts, ranges };
 }
 
 function classOf(value, cuts) {
@@ -47,50 +54,64 @@ function measureValue(area, measure) {
   return area.count.value;
 }
 
-function styleFor(area, measure, cuts) {
+function fillFor(area, measure, scale) {
   const value = measureValue(area, measure);
-  let fill = HIDDEN;
-  if (value !== null && value !== undefined) {
-    if (measure === "change") {
-      const flag = area.change_flag;
-      fill = flag === "rise" ? DIVERGING.rise2 : flag === "fall" ? DIVERGING.fall2
-        : value > 0 ? DIVERGING.rise1 : value < 0 ? DIVERGING.fall1 : DIVERGING.none;
-    } else {
-      fill = SEQUENTIAL[classOf(value, cuts)];
-    }
+  if (value === null || value === undefined) {
+    return measure === "count" && area.count.shown === "<5" ? SMALL : HIDDEN;
   }
-  return { fillColor: fill, fillOpacity: 0.85, color: "#ffffff", weight: 1 };
+  if (measure === "change") {
+    const flag = area.change_flag;
+    return flag === "rise" ? DIVERGING.rise2 : flag === "fall" ? DIVERGING.fall2
+      : value > 0 ? DIVERGING.rise1 : value < 0 ? DIVERGING.fall1 : DIVERGING.none;
+  }
+  return SEQUENTIAL[classOf(value, scale.cuts)];
 }
 
-function legend(element, measure, cuts, suppressed) {
+function number(v, measure) {
+  return measure === "rate" ? v.toFixed(1) : String(v);
+}
+
+function swatchRow(colour, text, kind) {
+  const row = document.createElement("div");
+  const swatch = document.createElement("i");
+  if (kind) swatch.className = kind;
+  else swatch.style.background = colour;
+  row.append(swatch, document.createTextNode(text));
+  return row;
+}
+
+function legend(element, measure, scale, areas) {
   const rows = [];
   if (measure === "change") {
     rows.push([DIVERGING.rise2, "significant rise"], [DIVERGING.rise1, "rise"], [DIVERGING.none, "no change"],
       [DIVERGING.fall1, "fall"], [DIVERGING.fall2, "significant fall"]);
   } else {
-    const edges = [null, ...cuts, null];
-    for (let i = 0; i < edges.length - 1; i++) {
-      const low = edges[i] === null ? "" : edges[i];
-      const high = edges[i + 1] === null ? "" : edges[i + 1];
-      const text = low === "" ? `below ${high}` : high === "" ? `${low} or more` : `${low} to below ${high}`;
-      rows.push([SEQUENTIAL[Math.min(i, SEQUENTIAL.length - 1)], edges.length === 2 ? "all areas" : text]);
-    }
+    if (measure === "count" && areas.some((a) => a.count.shown === "<5")) rows.push([SMALL, "<5"]);
+    scale.ranges.forEach((values, k) => {
+      if (!values.length) return;
+      const low = number(values[0], measure);
+      const high = number(values[values.length - 1], measure);
+      rows.push([SEQUENTIAL[k], low === high ? low : `${low} to ${high}`]);
+    });
   }
-  if (suppressed) rows.push([HIDDEN, "hidden (suppressed)"]);
-  element.replaceChildren(...rows.map(([colour, text]) => {
-    const row = document.createElement("div");
-    const swatch = document.createElement("i");
-    swatch.style.background = colour;
-    row.append(swatch, document.createTextNode(text));
-    return row;
-  }));
+  if (areas.some((a) => fillFor(a, measure, scale) === HIDDEN)) rows.push([HIDDEN, "hidden (suppressed)"]);
+  element.replaceChildren(...rows.map(([colour, text]) => swatchRow(colour, text)));
   for (const [kind, text] of [["hot", "hot spot"], ["cold", "cold spot"], ["venue", "venue (size: incidents)"]]) {
-    const row = document.createElement("div");
-    const swatch = document.createElement("i");
-    swatch.className = kind;
-    row.append(swatch, document.createTextNode(text));
-    element.append(row);
+    element.append(swatchRow(null, text, kind));
   }
+}
+
+// Bounds of each area's main polygon, so a far islet (Flat Holm lies in a Cardiff ward)
+// does not shrink the city into a corner of the map.
+function coreBounds(geojson) {
+  const bounds = L.latLngBounds([]);
+  for (const feature of geojson.features) {
+    const g = feature.geometry;
+    const polygons = g.type === "MultiPolygon" ? g.coordinates : [g.coordinates];
+    const main = polygons.reduce((a, b) => (b[0].length > a[0].length ? b : a));
+    main[0].forEach(([lon, lat]) => bounds.extend([lat, lon]));
+  }
+  return bounds;
 }
 
 async function getJson(url) {
@@ -111,7 +132,6 @@ async function drawMap(element) {
   map.attributionControl.setPrefix("Leaflet");
   map.attributionControl.addAttribution("Boundaries: ONS, OGL v3");
   const select = document.getElementById("measure");
-  let cuts = [];
   const polygons = L.geoJSON(areas, {
     onEachFeature: (feature, layer) => {
       const a = byCode[feature.id];
@@ -136,9 +156,12 @@ async function drawMap(element) {
     }).bindTooltip(`${escapeHtml(v.name)}: ${v.count.shown}`)));
   function recolour() {
     const measure = select.value;
-    cuts = breaks(beats.areas.map((a) => measureValue(a, measure)), SEQUENTIAL.length);
-    polygons.setStyle((feature) => styleFor(byCode[feature.id] || { count: {} }, measure, cuts));
-    legend(document.getElementById("legend"), measure, cuts, beats.suppressed);
+    const scale = classes(beats.areas.map((a) => measureValue(a, measure)));
+    polygons.setStyle((feature) => ({
+      fillColor: byCode[feature.id] ? fillFor(byCode[feature.id], measure, scale) : HIDDEN,
+      fillOpacity: 0.85, color: "#ffffff", weight: 1,
+    }));
+    legend(document.getElementById("legend"), measure, scale, beats.areas);
   }
   select.addEventListener("change", recolour);
   recolour();
@@ -149,7 +172,7 @@ async function drawMap(element) {
   };
   toggle(document.getElementById("show-hotspots"), outlines);
   toggle(document.getElementById("show-venues"), points);
-  map.fitBounds(polygons.getBounds(), { padding: [10, 10] });
+  map.fitBounds(coreBounds(areas), { padding: [10, 10] });
   element.dataset.ready = "true";
 }
 
