@@ -32,7 +32,7 @@ from cardiffmodel.web.downloads import (
     to_csv,
 )
 from cardiffmodel.web.filters import PERIOD_MONTHS, Filters
-from cardiffmodel.web.records import MAX_RECORDS, RECORD_COLUMNS, UploadError
+from cardiffmodel.web.records import MAX_RECORDS, RECORD_COLUMNS, UPLOAD_LIMIT_BYTES, UploadError
 
 router = APIRouter(prefix="/api", tags=["api"])
 GEOJSON = "application/geo+json"
@@ -55,28 +55,32 @@ def _attachment(body: str, media_type: str, name: str) -> Response:
 
 
 @router.get("/me", summary="The signed-in user and what their role may see")
-def me(session: Anyone) -> dict:
+def me(session: Anyone) -> JSONResponse:
     user = session.user
-    return {
-        "username": user.username,
-        "role": user.role,
-        "organisation": user.organisation,
-        "sites": sorted(user.sites) if user.role == "health" else [],
-        "csrf_token": session.csrf,
-    }
+    return JSONResponse(
+        {
+            "username": user.username,
+            "role": user.role,
+            "organisation": user.organisation,
+            "sites": sorted(user.sites) if user.role == "health" else [],
+            "csrf_token": session.csrf,
+        }
+    )
 
 
 @router.get("/filters", summary="The values each filter offers")
-def filter_values(request: Request, session: Anyone) -> dict:
-    return {
-        "months": _dashboard(request).months(),
-        "period_months": list(PERIOD_MONTHS),
-        "sources": list(SOURCES),
-        "weapons": list(WEAPONS),
-        "location_types": list(LOCATION_TYPES),
-        "scopes": ["all", "own"] if session.user.role == "health" else ["all"],
-        "roles": list(ROLES),
-    }
+def filter_values(request: Request, session: Anyone) -> JSONResponse:
+    return JSONResponse(
+        {
+            "months": _dashboard(request).months(),
+            "period_months": list(PERIOD_MONTHS),
+            "sources": list(SOURCES),
+            "weapons": list(WEAPONS),
+            "location_types": list(LOCATION_TYPES),
+            "scopes": ["all", "own"] if session.user.role == "health" else ["all"],
+            "roles": list(ROLES),
+        }
+    )
 
 
 @router.get("/overview", summary="Headline numbers by source and the monthly trend")
@@ -85,8 +89,8 @@ def overview(
     _: Anyone,
     f: FiltersDep,
     v: ViewDep,
-) -> dict:
-    return _dashboard(request).overview(f, v)
+) -> JSONResponse:
+    return JSONResponse(_dashboard(request).overview(f, v))
 
 
 @router.get("/map/areas", summary="The map layer's polygons (GeoJSON)")
@@ -100,8 +104,8 @@ def map_beats(
     _: Anyone,
     f: FiltersDep,
     v: ViewDep,
-) -> dict:
-    return _dashboard(request).beat_map(f, v)
+) -> JSONResponse:
+    return JSONResponse(_dashboard(request).beat_map(f, v))
 
 
 @router.get("/map/venues", summary="The venues with most incidents, with map points")
@@ -110,8 +114,8 @@ def map_venues(
     _: Anyone,
     f: FiltersDep,
     v: ViewDep,
-) -> dict:
-    return _dashboard(request).venues(f, v)
+) -> JSONResponse:
+    return JSONResponse(_dashboard(request).venues(f, v))
 
 
 @router.get("/map/hotspots", summary="Getis-Ord Gi* hot and cold spots among the beats")
@@ -120,8 +124,8 @@ def map_hotspots(
     _: Anyone,
     f: FiltersDep,
     v: ViewDep,
-) -> dict:
-    return _dashboard(request).hotspots(f, v)
+) -> JSONResponse:
+    return JSONResponse(_dashboard(request).hotspots(f, v))
 
 
 @router.get("/beats/{code}", summary="One beat: figures, profile, venues, trend and gap")
@@ -131,8 +135,8 @@ def beat(
     _: Anyone,
     f: FiltersDep,
     v: ViewDep,
-) -> dict:
-    return _dashboard(request).beat(code, f, v)
+) -> JSONResponse:
+    return JSONResponse(_dashboard(request).beat(code, f, v))
 
 
 @router.get("/quality", summary="Completeness of location, time and weapon by source")
@@ -141,13 +145,13 @@ def quality(
     _: Anyone,
     f: FiltersDep,
     v: ViewDep,
-) -> dict:
-    return _dashboard(request).quality(f, v)
+) -> JSONResponse:
+    return JSONResponse(_dashboard(request).quality(f, v))
 
 
 @router.get("/reports", summary="Reports this user may download")
-def reports(request: Request, session: Anyone) -> dict:
-    return {"reports": list_reports(_dashboard(request).settings, session.user)}
+def reports(request: Request, session: Anyone) -> JSONResponse:
+    return JSONResponse({"reports": list_reports(_dashboard(request).settings, session.user)})
 
 
 @router.get("/incidents", summary="Your organisation's incidents (health users only)")
@@ -157,15 +161,15 @@ def incidents(
     f: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict:
+) -> JSONResponse:
     found = _records(request).incidents(f, session.user.sites, limit=limit, offset=offset)
     request.state.audit_detail = f"records={len(found['records'])}"
-    return found
+    return JSONResponse(found)
 
 
 @router.get("/batches", summary="Your organisation's ingested batches (health users only)")
-def batches(request: Request, session: HealthUser) -> dict:
-    return _records(request).batches(session.user.sites)
+def batches(request: Request, session: HealthUser) -> JSONResponse:
+    return JSONResponse(_records(request).batches(session.user.sites))
 
 
 @router.get("/quarantine", summary="Your organisation's quarantined rows (health users only)")
@@ -173,13 +177,13 @@ def quarantine(
     request: Request,
     session: HealthUser,
     batch_id: str | None = None,
-) -> dict:
-    return _records(request).quarantine(session.user.sites, batch_id)
+) -> JSONResponse:
+    return JSONResponse(_records(request).quarantine(session.user.sites, batch_id))
 
 
 @router.get("/review", summary="Your unresolved location texts (health users only)")
-def review(request: Request, session: HealthUser) -> dict:
-    return _records(request).review_queue(session.user.sites)
+def review(request: Request, session: HealthUser) -> JSONResponse:
+    return JSONResponse(_records(request).review_queue(session.user.sites))
 
 
 @router.post("/upload", summary="Ingest a monthly extract (health users; CSRF header needed)")
@@ -190,7 +194,7 @@ async def upload(
     source: Annotated[str, Form()],
     file: Annotated[UploadFile, File()],
 ) -> JSONResponse:
-    data = await file.read()
+    data = await file.read(UPLOAD_LIMIT_BYTES + 1)
     name = file.filename or "extract"
     try:
         result = await run_in_threadpool(
@@ -244,20 +248,22 @@ def export_incidents_geojson(request: Request, f: FiltersDep, session: HealthUse
 
 
 @router.get("/users", summary="Users and their organisations (administrators)")
-def users(request: Request, _: AdminUser) -> dict:
-    return {
-        "users": [
-            {
-                "username": u.username,
-                "role": u.role,
-                "organisation": u.organisation,
-                "sites": sorted(u.sites),
-                "active": u.active,
-                "created_at": u.created_at,
-            }
-            for u in request.app.state.accounts.users()
-        ]
-    }
+def users(request: Request, _: AdminUser) -> JSONResponse:
+    return JSONResponse(
+        {
+            "users": [
+                {
+                    "username": u.username,
+                    "role": u.role,
+                    "organisation": u.organisation,
+                    "sites": sorted(u.sites),
+                    "active": u.active,
+                    "created_at": u.created_at,
+                }
+                for u in request.app.state.accounts.users()
+            ]
+        }
+    )
 
 
 @router.get("/audit", summary="The audit log, newest first (administrators)")
@@ -266,5 +272,5 @@ def audit(
     _: AdminUser,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
     username: str | None = None,
-) -> dict:
-    return {"entries": request.app.state.audit.entries(limit, username)}
+) -> JSONResponse:
+    return JSONResponse({"entries": request.app.state.audit.entries(limit, username)})

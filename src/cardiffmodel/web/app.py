@@ -7,6 +7,7 @@ accounts, audit log and login limiter on ``app.state``.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,7 +18,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.concurrency import run_in_threadpool
 
 from cardiffmodel.project import Project
 from cardiffmodel.web import api, pages
@@ -57,7 +57,7 @@ def check_assets() -> None:
 
 
 def _audit_action(method: str, path: str, status: int) -> str:
-    if status in (401, 403):
+    if status in (401, 403, 429):
         return "denied"
     if path.startswith("/api/export/"):
         return "export"
@@ -86,9 +86,12 @@ def create_app(
     database = Database.in_project(project.settings.root)
     dashboard = Dashboard(project, cache_size=cache_size, permutations=permutations)
 
+    audit_log = AuditLog(Database.in_project(project.settings.root))
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        audit_log.flush()
         dashboard.gate.close()
         database.close()
 
@@ -104,7 +107,7 @@ def create_app(
     app.state.dashboard = dashboard
     app.state.records = Records(dashboard)
     app.state.accounts = Accounts(database, hasher)
-    app.state.audit = AuditLog(database)
+    app.state.audit = audit_log
     app.state.limiter = limiter or LoginLimiter()
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -122,7 +125,8 @@ def create_app(
         finally:
             if not path.startswith(_NOT_AUDITED):
                 event = AuditEvent(
-                    action=_audit_action(request.method, path, status),
+                    action=getattr(request.state, "audit_action", None)
+                    or _audit_action(request.method, path, status),
                     user=getattr(request.state, "user", None),
                     ip=client_address(request),
                     method=request.method,
@@ -131,7 +135,7 @@ def create_app(
                     status=status,
                     detail=getattr(request.state, "audit_detail", ""),
                 )
-                await run_in_threadpool(app.state.audit.record, event)
+                app.state.audit.record(event)
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
@@ -151,6 +155,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, err: NotSignedIn) -> Response:
+        request.state.audit_action = "denied"
         if _wants_json(request):
             return JSONResponse({"detail": str(err)}, status_code=401)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -177,8 +182,21 @@ def _add_error_handlers(app: FastAPI) -> None:
         return error(request, 404, str(err))
 
 
-def serve(project_dir: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the dashboard with uvicorn until interrupted."""
+def serve(
+    project_dir: Path, host: str = "127.0.0.1", port: int = 8000, cache_size: int = 256
+) -> None:
+    """Run the dashboard with uvicorn until interrupted.
+
+    Before listening it computes the latest month's map (so the first visitor does not
+    wait) and freezes the objects made so far out of the garbage collector's sight: a
+    full collection over the analysis libraries' objects stalls every request for about
+    400 ms, and those objects live as long as the server anyway.
+    """
     import uvicorn
 
-    uvicorn.run(create_app(project_dir), host=host, port=port, proxy_headers=True)
+    app = create_app(project_dir, cache_size=cache_size)
+    app.state.dashboard.warm()
+    gc.collect()
+    gc.freeze()
+    # The audit log records every request; uvicorn's access log would only repeat it.
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, access_log=False)

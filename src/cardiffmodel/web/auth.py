@@ -96,7 +96,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def current_session(request: Request) -> Session:
+async def current_session(request: Request) -> Session:
     """The request's live session (also kept on ``request.state`` for the audit log)."""
     session = request.app.state.accounts.session(request.cookies.get(SESSION_COOKIE))
     if session is None:
@@ -108,14 +108,14 @@ def current_session(request: Request) -> Session:
 def allow(*roles: str) -> Callable[..., Session]:
     """A dependency admitting only users with one of ``roles``."""
 
-    def dependency(session: Annotated[Session, Depends(current_session)]) -> Session:
+    async def dependency(session: Annotated[Session, Depends(current_session)]) -> Session:
         check_role(session.user, roles)
         return session
 
     return dependency
 
 
-def csrf_checked(
+async def csrf_checked(
     session: Annotated[Session, Depends(current_session)],
     csrf_token: Annotated[str | None, Form()] = None,
     x_csrf_token: Annotated[str | None, Header()] = None,

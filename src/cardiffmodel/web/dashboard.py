@@ -77,6 +77,13 @@ class Dashboard:
     def _table(self, cursor, f: Filters, view: View) -> ibis.Table:
         return f.narrow(ibis.duckdb.from_connection(cursor).table("incidents"), view.sites)
 
+    def warm(self) -> None:
+        """Compute what the first visitors ask for: the latest month's map, both ways."""
+        latest = Filters(month=self.months()[0])
+        for suppressed in (True, False):
+            self.beat_map(latest, View(suppressed, None, self.settings.suppress_below))
+        self.areas_geojson()
+
     # ---- what the filters offer -------------------------------------------------------
 
     def months(self) -> list[str]:
@@ -118,10 +125,19 @@ class Dashboard:
         """Every area's count, rate per 1,000 residents and change, published for the view."""
         return self._cached("beat_map", (f, view.key), lambda: self._beat_map(f, view))
 
+    def _ranking(self, f: Filters, view: View):
+        """The areas ranked, shared by every view over the same sites (published apart)."""
+
+        def compute():
+            with self.gate.reading() as cursor:
+                t = self._table(cursor, f, view)
+                return rank_areas(t, f.selection(self.layer_name), self.layer.lookup())
+
+        return self._cached("ranking", (f, view.key[1]), compute)
+
     def _beat_map(self, f: Filters, view: View) -> dict:
         sel = f.selection(self.layer_name)
-        with self.gate.reading() as cursor:
-            ranking = rank_areas(self._table(cursor, f, view), sel, self.layer.lookup())
+        ranking = self._ranking(f, view)
         rows = ranking.rows
         now, total = publish_counts([r.count for r in rows] + [ranking.unplaced], view)
         before, _ = publish_counts([r.previous_count for r in rows], view)

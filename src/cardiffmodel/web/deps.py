@@ -16,6 +16,9 @@ from cardiffmodel.web.accounts import Session
 from cardiffmodel.web.auth import allow, csrf_checked, current_session
 from cardiffmodel.web.filters import Filters
 
+# ``filters`` may query the store (the months on offer), so it runs in the thread pool;
+# the others only read the small web database and run on the event loop.
+
 
 class BadFilter(ValueError):
     """A filter value the dashboard does not offer; the message names it."""
@@ -52,7 +55,7 @@ def filters(
         raise BadFilter(str(err)) from err
 
 
-def view(
+async def view(
     request: Request,
     session: Annotated[Session, Depends(current_session)],
     scope: Annotated[

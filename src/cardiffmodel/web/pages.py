@@ -35,7 +35,7 @@ from cardiffmodel.web.deps import (
 )
 from cardiffmodel.web.downloads import list_reports, report_path
 from cardiffmodel.web.filters import PERIOD_MONTHS, Filters
-from cardiffmodel.web.records import UploadError
+from cardiffmodel.web.records import UPLOAD_LIMIT_BYTES, UploadError
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,7 +84,7 @@ def _page(request: Request, session: Session, f: Filters | None, v: View | None,
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site, so the sign-in form cannot send anyone elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
 
@@ -335,7 +335,7 @@ async def upload_page(
     file: Annotated[UploadFile, File()],
 ) -> Response:
     records = request.app.state.records
-    data = await file.read()
+    data = await file.read(UPLOAD_LIMIT_BYTES + 1)
     name = file.filename or "extract"
     outcome, problem = None, None
     try:

@@ -153,6 +153,9 @@ class Records:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename).name).lstrip(".") or "extract"
         path = folder / f"{datetime.now():%Y%m%dT%H%M%S%f}-{safe}"
         path.write_bytes(data)
+        # Load the gazetteer and area layers before taking the store, not while readers wait.
+        self.dashboard.project.matcher  # noqa: B018 - a cached property, built once
+        self.dashboard.project.layers  # noqa: B018
         with self.dashboard.gate.writing():
             (result,) = self.dashboard.project.ingest(source, [path])
         problems = self.quarantine(sites, result.batch_id)["rows"] if result.batch_id else []
