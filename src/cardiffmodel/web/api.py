@@ -11,7 +11,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from cardiffmodel.schema import LOCATION_TYPES, SOURCES, WEAPONS
 from cardiffmodel.web.accounts import ROLES, Session
@@ -22,6 +21,7 @@ from cardiffmodel.web.deps import (
     FiltersDep,
     HealthUser,
     ViewDep,
+    ingest_upload,
 )
 from cardiffmodel.web.downloads import (
     BEAT_COLUMNS,
@@ -32,7 +32,7 @@ from cardiffmodel.web.downloads import (
     to_csv,
 )
 from cardiffmodel.web.filters import PERIOD_MONTHS, Filters
-from cardiffmodel.web.records import MAX_RECORDS, RECORD_COLUMNS, UPLOAD_LIMIT_BYTES, UploadError
+from cardiffmodel.web.records import MAX_RECORDS, RECORD_COLUMNS, UploadError
 
 router = APIRouter(prefix="/api", tags=["api"])
 GEOJSON = "application/geo+json"
@@ -194,15 +194,10 @@ async def upload(
     source: Annotated[str, Form()],
     file: Annotated[UploadFile, File()],
 ) -> JSONResponse:
-    data = await file.read(UPLOAD_LIMIT_BYTES + 1)
-    name = file.filename or "extract"
     try:
-        result = await run_in_threadpool(
-            _records(request).upload, session.user.sites, source, name, data
-        )
+        result = await ingest_upload(request, session, source, file)
     except UploadError as err:
         return JSONResponse({"detail": str(err)}, status_code=400)
-    request.state.audit_detail = f"file={name} batch={result['result']['batch_id']}"
     return JSONResponse(result, status_code=200 if not result["result"]["skipped"] else 422)
 
 

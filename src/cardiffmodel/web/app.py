@@ -161,25 +161,20 @@ def _add_error_handlers(app: FastAPI) -> None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
-    @app.exception_handler(AccessDenied)
-    async def denied(request: Request, err: AccessDenied) -> Response:
-        return error(request, 403, str(err))
+    def handler(status: int):
+        async def handle(request: Request, err: Exception) -> Response:
+            return error(request, status, str(err))
 
-    @app.exception_handler(CsrfFailed)
-    async def csrf_failed(request: Request, err: CsrfFailed) -> Response:
-        return error(request, 403, str(err))
+        return handle
 
-    @app.exception_handler(BadFilter)
-    async def bad_filter(request: Request, err: BadFilter) -> Response:
-        return error(request, 400, str(err))
-
-    @app.exception_handler(UnknownArea)
-    async def unknown_area(request: Request, err: UnknownArea) -> Response:
-        return error(request, 404, str(err))
-
-    @app.exception_handler(FileNotFoundError)
-    async def not_found(request: Request, err: FileNotFoundError) -> Response:
-        return error(request, 404, str(err))
+    for kind, status in (
+        (AccessDenied, 403),
+        (CsrfFailed, 403),
+        (BadFilter, 400),
+        (UnknownArea, 404),
+        (FileNotFoundError, 404),
+    ):
+        app.add_exception_handler(kind, handler(status))
 
 
 def serve(

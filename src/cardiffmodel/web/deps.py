@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from cardiffmodel.schema import SOURCES
 from cardiffmodel.web.access import ADMIN, EVERYONE, HEALTH, View, view_for
 from cardiffmodel.web.accounts import Session
 from cardiffmodel.web.auth import allow, csrf_checked, current_session
 from cardiffmodel.web.filters import Filters
+from cardiffmodel.web.records import UPLOAD_LIMIT_BYTES
 
 # ``filters`` may query the store (the months on offer), so it runs in the thread pool;
 # the others only read the small web database and run on the event loop.
@@ -76,3 +78,14 @@ Anyone = Annotated[Session, Depends(allow(*EVERYONE))]
 HealthUser = Annotated[Session, Depends(allow(*HEALTH))]
 AdminUser = Annotated[Session, Depends(allow(*ADMIN))]
 CsrfSession = Annotated[Session, Depends(csrf_checked)]
+
+
+async def ingest_upload(request: Request, session: Session, source: str, file: UploadFile) -> dict:
+    """Read an uploaded extract (a byte past the limit is enough to refuse it) and ingest
+    it off the event loop; raises ``records.UploadError`` with the reason."""
+    data = await file.read(UPLOAD_LIMIT_BYTES + 1)
+    name = file.filename or "extract"
+    records = request.app.state.records
+    result = await run_in_threadpool(records.upload, session.user.sites, source, name, data)
+    request.state.audit_detail = f"file={name} batch={result['result']['batch_id']}"
+    return result

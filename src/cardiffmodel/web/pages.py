@@ -32,17 +32,23 @@ from cardiffmodel.web.deps import (
     FiltersDep,
     HealthUser,
     ViewDep,
+    ingest_upload,
 )
 from cardiffmodel.web.downloads import list_reports, report_path
 from cardiffmodel.web.filters import PERIOD_MONTHS, Filters
-from cardiffmodel.web.records import UPLOAD_LIMIT_BYTES, UploadError
+from cardiffmodel.web.records import UploadError
 
 router = APIRouter(include_in_schema=False)
 
 
+def when(stamp: str | None) -> str:
+    """An ISO timestamp as people read it: date and minutes."""
+    return (stamp or "").replace("T", " ")[:16]
+
+
 def _render(request: Request, name: str, status: int = 200, **context) -> Response:
     return request.app.state.templates.TemplateResponse(
-        request, name, {"label": label, **context}, status_code=status
+        request, name, {"label": label, "when": when, **context}, status_code=status
     )
 
 
@@ -335,12 +341,9 @@ async def upload_page(
     file: Annotated[UploadFile, File()],
 ) -> Response:
     records = request.app.state.records
-    data = await file.read(UPLOAD_LIMIT_BYTES + 1)
-    name = file.filename or "extract"
     outcome, problem = None, None
     try:
-        outcome = await run_in_threadpool(records.upload, session.user.sites, source, name, data)
-        request.state.audit_detail = f"file={name} batch={outcome['result']['batch_id']}"
+        outcome = await ingest_upload(request, session, source, file)
     except UploadError as err:
         problem = str(err)
     context = _page(
