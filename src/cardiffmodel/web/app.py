@@ -23,22 +23,16 @@ from cardiffmodel.project import Project
 from cardiffmodel.web import api, pages
 from cardiffmodel.web.access import AccessDenied
 from cardiffmodel.web.accounts import Accounts
-from cardiffmodel.web.audit import AuditEvent, AuditLog
-from cardiffmodel.web.auth import CsrfFailed, LoginLimiter, NotSignedIn, client_address
+from cardiffmodel.web.audit import AuditLog
+from cardiffmodel.web.auth import CsrfFailed, LoginLimiter, NotSignedIn
 from cardiffmodel.web.dashboard import Dashboard, UnknownArea
 from cardiffmodel.web.database import Database
 from cardiffmodel.web.deps import BadFilter
+from cardiffmodel.web.middleware import AuditAndHeaders
 from cardiffmodel.web.records import Records
 
 HERE = Path(__file__).parent
 VENDOR = HERE / "static" / "vendor"
-# Pages load scripts and styles from this server only; map and chart data come from the API.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
-# Paths written to the audit log by their own routes (sign-in, sign-out) or not at all.
-_NOT_AUDITED = ("/static/", "/login", "/logout", "/favicon.ico")
 
 
 class MissingAssets(RuntimeError):
@@ -54,18 +48,6 @@ def check_assets() -> None:
             f"browser libraries missing ({', '.join(missing)}): run "
             "'npm ci --prefix web/frontend && npm run build --prefix web/frontend'"
         )
-
-
-def _audit_action(method: str, path: str, status: int) -> str:
-    if status in (401, 403, 429):
-        return "denied"
-    if path.startswith("/api/export/"):
-        return "export"
-    if path.startswith("/reports/"):
-        return "download"
-    if method == "POST" and path in ("/upload", "/api/upload"):
-        return "upload"
-    return "view"
 
 
 def _wants_json(request: Request) -> bool:
@@ -115,35 +97,7 @@ def create_app(
     app.include_router(pages.router)
     _add_error_handlers(app)
 
-    @app.middleware("http")
-    async def audit_and_headers(request: Request, call_next) -> Response:
-        path = request.url.path
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-        finally:
-            if not path.startswith(_NOT_AUDITED):
-                event = AuditEvent(
-                    action=getattr(request.state, "audit_action", None)
-                    or _audit_action(request.method, path, status),
-                    user=getattr(request.state, "user", None),
-                    ip=client_address(request),
-                    method=request.method,
-                    path=path,
-                    query=request.url.query,
-                    status=status,
-                    detail=getattr(request.state, "audit_detail", ""),
-                )
-                app.state.audit.record(event)
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "same-origin"
-        if not path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
+    app.add_middleware(AuditAndHeaders, audit=audit_log)
     return app
 
 
