@@ -119,3 +119,8 @@ def test_users_command_adds_lists_and_disables(project_copy):
         r"lowri\s+health\s+Llandough\s+7A4C1\s+no", runner.invoke(main, [*base, "list"]).output
     )
     assert runner.invoke(main, [*base, "disable", "ghost"]).exit_code != 0
+
+
+def test_serve_command_names_a_missing_project(tmp_path):
+    result = CliRunner().invoke(main, ["--project", str(tmp_path), "serve"])
+    assert result.exit_code != 0 and "cardiff.toml" in result.output
