@@ -11,6 +11,7 @@ MODULES = (
     "benchmarks.forecast_bench",
     "benchmarks.rises_bench",
     "benchmarks.report_bench",
+    "benchmarks.web_bench",
 )
 
 

@@ -392,3 +392,94 @@ def places_decide(
     click.echo(
         f"decided: {decision.text_key!r} means {meaning}; {changed} stored incidents updated"
     )
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the web dashboard and API on the project's store (behind HTTPS in production)."""
+    from cardiffmodel.web.app import MissingAssets
+    from cardiffmodel.web.app import serve as run_server
+
+    project = _project(ctx)
+    try:
+        run_server(project.settings.root, host=host, port=port)
+    except MissingAssets as err:
+        raise click.ClickException(str(err)) from err
+
+
+@main.group()
+def users() -> None:
+    """Dashboard users: add, list and disable."""
+
+
+def _accounts(ctx: click.Context):
+    from cardiffmodel.web.accounts import Accounts
+    from cardiffmodel.web.database import Database
+
+    project = _project(ctx)
+    return project, Accounts(Database.in_project(project.settings.root))
+
+
+@users.command("add")
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice(["health", "police", "council", "analyst", "admin"])
+)
+@click.option("--organisation", required=True, help="The user's organisation (created if new).")
+@click.option(
+    "--site", "sites", multiple=True, help="A site a new health organisation owns; repeat."
+)
+@click.password_option(help="At least 12 characters; asked for when not given.")
+@click.pass_context
+def users_add(
+    ctx: click.Context,
+    username: str,
+    role: str,
+    organisation: str,
+    sites: tuple[str, ...],
+    password: str,
+) -> None:
+    """Add USERNAME to the dashboard."""
+    from cardiffmodel.web.accounts import AccountError
+
+    project, accounts = _accounts(ctx)
+    known = {s.site for s in project.settings.sources}
+    try:
+        user = accounts.add_user(username, password, role, organisation, sites, known_sites=known)
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"added {user.username} ({user.role}, {user.organisation})")
+
+
+@users.command("list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    """List users with their role, organisation, sites and status."""
+    _, accounts = _accounts(ctx)
+    rows = [
+        {
+            "username": u.username,
+            "role": u.role,
+            "organisation": u.organisation,
+            "sites": " ".join(sorted(u.sites)),
+            "active": "yes" if u.active else "no",
+        }
+        for u in accounts.users()
+    ]
+    _emit(rows, "table")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.pass_context
+def users_disable(ctx: click.Context, username: str) -> None:
+    """Stop USERNAME signing in and end their sessions now."""
+    from cardiffmodel.web.accounts import AccountError
+
+    _, accounts = _accounts(ctx)
+    try:
+        accounts.disable(username)
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"disabled {username}")
