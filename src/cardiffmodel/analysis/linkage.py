@@ -3,7 +3,8 @@
 No shared identifier joins a hospital record to a police record of the same assault, so
 links are found by probabilistic record linkage (Fellegi and Sunter 1969) with Splink
 (Linacre et al. 2022), on what both record: the day and time of the assault, the place,
-the injured person's age band and sex, the kind of place and the weapon. Each candidate
+the injured person's age band and sex, the kind of place, the weapon and the relationship
+to the assailant. Each candidate
 pair gets a match probability; pairs above a threshold are kept, at most one police
 record per ED record and one ED record per police record. The share of ED attendances
 left without a link estimates how much hospital-recorded violence the police never hear
@@ -15,9 +16,11 @@ Model (all choices are in :class:`LinkageOptions`):
   day apart (an assault just before midnight may be dated either side).
 * Comparisons: clock time (minutes apart around the clock, 0, 15, 60, 180 or more),
   assault date (same day or a day apart), distance between the two points (0.1, 0.3, 1
-  or 3 km), age band, sex, location type and weapon. A missing value (time not
-  recorded, place not resolved, ``unknown``) is neutral: it neither supports nor
-  counts against a link.
+  or 3 km), and agreement of age band, sex, location type, weapon and relationship,
+  weighed by how common the shared value is (term-frequency adjustment: two records
+  agreeing on "firearm" say more than two agreeing on "fists and feet"). A missing
+  value (time not recorded, place not resolved, ``unknown``) is neutral: it neither
+  supports nor counts against a link.
 * Training: ``u`` (how often non-matching records agree) from random pairs;
   ``m`` (how often matching records agree) and the share of same-day pairs that match
   by expectation maximisation on every same-day pair. The date comparison cannot be
@@ -50,7 +53,7 @@ from cardiffmodel.ingest.pipeline import incident_ids
 
 MINUTES_PER_DAY = 1440
 # Columns where the code "unknown" means "not recorded" and must not count as agreement.
-CODED = ("age_band", "sex", "location_type", "weapon")
+CODED = ("age_band", "sex", "location_type", "weapon", "relationship")
 MODEL_COLUMNS = ("unique_id", "occurred_date", "next_date", "minute_of_day", "lon", "lat", *CODED)
 
 
@@ -173,9 +176,9 @@ class LinkageResult:
     unknown_share : float
         Share of ED records with no link: the headline estimate.
     expected_unknown_share : float
-        One minus the mean, over ED records, of the probability of each one's most
-        likely police record (before the one-to-one step): an estimate that weighs
-        uncertain links by their probability instead of cutting at the threshold.
+        One minus the sum of the match probabilities of the one-to-one best links (at
+        any probability) over the ED records: an estimate that weighs uncertain links by
+        their probability instead of cutting at the threshold.
     by_area : tuple of UnknownShare
         Per area of the selection's layer holding ED records (ED's own placement; ED
         records not placed are left out), by unknown count descending then code.
@@ -253,14 +256,13 @@ def link_ed_police(
     )
     predictions = linker.inference.predict()
     pairs = _ed_first(predictions.as_pandas_dataframe())
+    # Best links at any probability (Splink needs a threshold to rank by probability).
     clusters = linker.clustering.cluster_using_single_best_links(
-        predictions,
-        duplicate_free_datasets=["ed", "police"],
-        threshold_match_probability=options.threshold,
+        predictions, duplicate_free_datasets=["ed", "police"], threshold_match_probability=0.0
     ).as_pandas_dataframe()
-    links = _links(clusters, pairs)
+    best_links = _links(clusters, pairs)
+    links = tuple(link for link in best_links if link.probability >= options.threshold)
     ed_frame = ed.to_pandas()
-    best = pairs.groupby("ed_id")["match_probability"].max()
     linked_ids = {link.ed_id for link in links}
     return LinkageResult(
         selection=sel,
@@ -271,10 +273,10 @@ def link_ed_police(
         same_day_match_rate=session.core_model_settings.probability_two_random_records_match,
         links=links,
         unknown_share=1 - len(linked_ids) / ed.num_rows,
-        expected_unknown_share=1 - float(best.sum()) / ed.num_rows,
+        expected_unknown_share=1 - sum(link.probability for link in best_links) / ed.num_rows,
         by_area=_by_area(ed_frame, linked_ids, sel.areas),
         by_sex_age=_shares(ed_frame, linked_ids, ed_frame["sex_age"]),
-        by_relationship=_shares(ed_frame, linked_ids, ed_frame["relationship"]),
+        by_relationship=_shares(ed_frame, linked_ids, ed_frame["relationship_group"]),
         by_venue=_by_count(_shares(ed_frame, linked_ids, ed_frame["place"])),
         weights=_weights(linker.misc.save_model_to_json()),
     )
@@ -341,7 +343,7 @@ def _records(t: ibis.Table, sel: Selection, source: str, start: date, end: date)
         lat=rows.lat,
         **{c: rows[c].nullif("unknown") for c in CODED},
         sex_age=rows.sex.fill_null("unknown").concat(" ", rows.age_band.fill_null("unknown")),
-        relationship=rows.relationship.fill_null("unknown"),
+        relationship_group=rows.relationship.fill_null("unknown"),
         area=rows[sel.layer],
         place=venue.ifelse(rows.place_name, ibis.null("string")),
     ).order_by("unique_id")
@@ -364,16 +366,16 @@ def _settings(options: LinkageOptions) -> SettingsCreator:
             cll.ElseLevel(),
         ],
     )
-    date = cl.AbsoluteDateDifferenceAtThresholds(
+    day = cl.AbsoluteDateDifferenceAtThresholds(
         "occurred_date", input_is_string=False, metrics=["day"], thresholds=[1]
     ).configure(m_probabilities=list(options.date_m))
     return SettingsCreator(
         link_type="link_only",
         comparisons=[
             clock,
-            date,
+            day,
             cl.DistanceInKMAtThresholds("lat", "lon", list(options.km)),
-            *(cl.ExactMatch(column) for column in CODED),
+            *(cl.ExactMatch(c).configure(term_frequency_adjustments=True) for c in CODED),
         ],
         blocking_rules_to_generate_predictions=[
             block_on("occurred_date"),
