@@ -9,6 +9,8 @@ import time
 MODULES = (
     "benchmarks.forecast_bench",
     "benchmarks.rises_bench",
+    "benchmarks.scale_bench",
+    "benchmarks.gap_bench",
 )
 
 

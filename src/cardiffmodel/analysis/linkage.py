@@ -52,6 +52,10 @@ from cardiffmodel.analysis.selection import Selection, filter_incidents
 from cardiffmodel.ingest.pipeline import incident_ids
 
 MINUTES_PER_DAY = 1440
+# Best links below this probability are not looked for: together they could move the
+# expected unknown share by less than this, and leaving them out makes the one-to-one
+# step ten times faster.
+BEST_LINK_FLOOR = 0.01
 # Columns where the code "unknown" means "not recorded" and must not count as agreement.
 CODED = ("age_band", "sex", "location_type", "weapon", "relationship")
 MODEL_COLUMNS = ("unique_id", "occurred_date", "next_date", "minute_of_day", "lon", "lat", *CODED)
@@ -176,9 +180,9 @@ class LinkageResult:
     unknown_share : float
         Share of ED records with no link: the headline estimate.
     expected_unknown_share : float
-        One minus the sum of the match probabilities of the one-to-one best links (at
-        any probability) over the ED records: an estimate that weighs uncertain links by
-        their probability instead of cutting at the threshold.
+        One minus the sum of the match probabilities of the one-to-one best links (of
+        probability at least ``BEST_LINK_FLOOR``) over the ED records: an estimate that
+        weighs uncertain links by their probability instead of cutting at the threshold.
     by_area : tuple of UnknownShare
         Per area of the selection's layer holding ED records (ED's own placement; ED
         records not placed are left out), by unknown count descending then code.
@@ -256,9 +260,10 @@ def link_ed_police(
     )
     predictions = linker.inference.predict()
     pairs = _ed_first(predictions.as_pandas_dataframe())
-    # Best links at any probability (Splink needs a threshold to rank by probability).
     clusters = linker.clustering.cluster_using_single_best_links(
-        predictions, duplicate_free_datasets=["ed", "police"], threshold_match_probability=0.0
+        predictions,
+        duplicate_free_datasets=["ed", "police"],
+        threshold_match_probability=BEST_LINK_FLOOR,
     ).as_pandas_dataframe()
     best_links = _links(clusters, pairs)
     links = tuple(link for link in best_links if link.probability >= options.threshold)
