@@ -7,10 +7,12 @@ import sys
 import time
 
 MODULES = (
+    "benchmarks.places_bench",
     "benchmarks.forecast_bench",
     "benchmarks.rises_bench",
     "benchmarks.scale_bench",
     "benchmarks.gap_bench",
+    "benchmarks.report_bench",
 )
 
 
