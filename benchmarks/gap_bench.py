@@ -22,7 +22,7 @@ import pandas as pd
 
 from cardiffmodel.analysis.linkage import Link, known_links, link_ed_police, link_quality
 from cardiffmodel.analysis.selection import Selection
-from cardiffmodel.demo import run_demo
+from cardiffmodel.demo import build_demo_store
 
 DATA = Path(os.environ.get("CARDIFF_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 START, END = date(2018, 1, 1), date(2020, 1, 1)
@@ -54,7 +54,7 @@ def true_unknown(ed: pd.DataFrame, truly_linked: set[str], keys: pd.Series) -> d
 
 def run() -> list[dict]:
     with tempfile.TemporaryDirectory() as folder:
-        run_demo(Path(folder), DATA, seed=1, months=24, scale=1.0)
+        build_demo_store(Path(folder), DATA, seed=1, months=24, scale=1.0)
         truth = pd.read_parquet(Path(folder) / "extracts" / "truth.parquet")
         con = ibis.duckdb.connect(Path(folder) / "cardiff.duckdb", read_only=True)
         t = con.table("incidents")

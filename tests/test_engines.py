@@ -128,9 +128,8 @@ QUERIES = {
     "hour_weekday": lambda t: hour_weekday(t, QUARTER),
     "profiles": lambda t: [profile(t, QUARTER, field) for field in PROFILE_FIELDS],
     "weekly_counts": lambda t: weekly_counts(t, Selection(date(2018, 6, 1), date(2019, 1, 1))),
-    "area_gap": lambda t: (
-        area_gap(t, QUARTER, AREAS, venue_limit=4, radius_m=150),
-        area_gap(t, GROUP, AREAS, police_crime_types=("Violence with injury",)),
+    "area_gap": lambda t: area_gap(
+        t, QUARTER, AREAS, police_crime_types=("Violence with injury",), venue_limit=4
     ),
 }
 

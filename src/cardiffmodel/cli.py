@@ -429,6 +429,12 @@ def analyse_rises(
     help="Link ED to police records one by one and report the share unknown to the police.",
 )
 @click.option("--threshold", default=0.5, show_default=True, help="Link match probability.")
+@click.option(
+    "--train-months",
+    default=12,
+    show_default=True,
+    help="Months up to --period the linkage model learns from.",
+)
 @click.pass_context
 def analyse_gap(
     ctx: click.Context,
@@ -441,6 +447,7 @@ def analyse_gap(
     venues: bool,
     link: bool,
     threshold: float,
+    train_months: int,
 ) -> None:
     """Hospital-recorded violence against police records, per area or venue, or linked."""
     project = _project(ctx)
@@ -449,9 +456,10 @@ def analyse_gap(
         if link:
             from cardiffmodel.analysis.linkage import LinkageOptions, link_ed_police
 
+            training = _selection(project, period, max(train_months, months), layer, None)
             try:
                 result = link_ed_police(
-                    store.incidents(), selection, LinkageOptions(threshold=threshold)
+                    store.incidents(), selection, LinkageOptions(threshold=threshold), training
                 )
             except ValueError as err:
                 raise click.ClickException(str(err)) from err

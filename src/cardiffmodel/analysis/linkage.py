@@ -34,6 +34,7 @@ in an in-memory DuckDB by Splink; Splink's Spark backend serves national volumes
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 from collections.abc import Iterable
@@ -82,7 +83,12 @@ class LinkageOptions:
     seed : int
         Seed of that draw.
     max_iterations : int
-        Limit on expectation-maximisation iterations.
+        Limit on expectation-maximisation iterations: the parameters settle within a
+        few; later iterations mostly drive the ``m`` of disagreements never seen among
+        matches towards zero.
+    min_m : float
+        Floor on every level's ``m`` after training, so that no disagreement rules a link
+        out: a link with one wrong field is weakened, not impossible.
     """
 
     threshold: float = 0.5
@@ -91,11 +97,14 @@ class LinkageOptions:
     date_m: tuple[float, float, float] = (0.95, 0.049, 0.001)
     u_pairs: float = 2e6
     seed: int = 0
-    max_iterations: int = 25
+    max_iterations: int = 10
+    min_m: float = 1e-3
 
     def __post_init__(self) -> None:
         if not 0 < self.threshold < 1:
             raise ValueError(f"linkage threshold {self.threshold}: expected between 0 and 1")
+        if not 0 < self.min_m < 0.1:
+            raise ValueError(f"linkage min_m {self.min_m}: expected between 0 and 0.1")
         if abs(sum(self.date_m) - 1) > 1e-9 or min(self.date_m) <= 0:
             raise ValueError(f"linkage date_m {self.date_m}: expected positive shares summing to 1")
 
@@ -233,30 +242,27 @@ class LinkQuality:
 
 
 def link_ed_police(
-    t: ibis.Table, sel: Selection, options: LinkageOptions | None = None
+    t: ibis.Table,
+    sel: Selection,
+    options: LinkageOptions | None = None,
+    training: Selection | None = None,
 ) -> LinkageResult:
-    """Link the ED records of the selection's period to police records (see the module)."""
+    """Link the ED records of the selection's period to police records (see the module).
+
+    The model is trained on the records of ``training``'s period (default: the
+    selection's): a year or more gives steadier estimates than a single month.
+    """
     options = options or LinkageOptions()
-    ed = _records(t, sel, "ed", sel.start, sel.end)
-    police = _records(t, sel, "police", sel.start - timedelta(days=1), sel.end + timedelta(days=1))
-    if ed.num_rows == 0 or police.num_rows == 0:
-        raise ValueError(
-            f"linkage {sel.start} to {sel.end}: {ed.num_rows} ED and {police.num_rows} police "
-            "records; both are needed"
-        )
+    ed, police = _ed_and_police(t, sel)
+    model, same_day_rate = _trained_model(*_ed_and_police(t, training or sel), options)
     db = DuckDBAPI()
     linker = Linker(
         [
             db.register(ed.select(MODEL_COLUMNS), table_name="ed"),
             db.register(police.select(MODEL_COLUMNS), table_name="police"),
         ],
-        _settings(options),
+        model,
         log_level=logging.WARNING,
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=options.u_pairs, seed=options.seed)
-    session = linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("occurred_date"),
-        populate_probability_two_random_records_match_from_trained_values=True,
     )
     predictions = linker.inference.predict()
     pairs = _ed_first(predictions.as_pandas_dataframe())
@@ -275,7 +281,7 @@ def link_ed_police(
         ed_records=ed.num_rows,
         police_records=police.num_rows,
         candidate_pairs=len(pairs),
-        same_day_match_rate=session.core_model_settings.probability_two_random_records_match,
+        same_day_match_rate=same_day_rate,
         links=links,
         unknown_share=1 - len(linked_ids) / ed.num_rows,
         expected_unknown_share=1 - sum(link.probability for link in best_links) / ed.num_rows,
@@ -283,7 +289,7 @@ def link_ed_police(
         by_sex_age=_shares(ed_frame, linked_ids, ed_frame["sex_age"]),
         by_relationship=_shares(ed_frame, linked_ids, ed_frame["relationship_group"]),
         by_venue=_by_count(_shares(ed_frame, linked_ids, ed_frame["place"])),
-        weights=_weights(linker.misc.save_model_to_json()),
+        weights=_weights(model),
     )
 
 
@@ -325,6 +331,60 @@ def known_links(records: pd.DataFrame) -> frozenset[tuple[str, str]]:
         return frozenset()
     pairs = ids["ed"].merge(ids["police"], on="event_id", suffixes=("_ed", "_police"))
     return frozenset(zip(pairs["incident_id_ed"], pairs["incident_id_police"], strict=True))
+
+
+def _ed_and_police(t: ibis.Table, sel: Selection) -> tuple[pa.Table, pa.Table]:
+    """ED records of the period, and police records of the period widened by a day."""
+    ed = _records(t, sel, "ed", sel.start, sel.end)
+    police = _records(t, sel, "police", sel.start - timedelta(days=1), sel.end + timedelta(days=1))
+    if ed.num_rows == 0 or police.num_rows == 0:
+        raise ValueError(
+            f"linkage {sel.start} to {sel.end}: {ed.num_rows} ED and {police.num_rows} police "
+            "records; both are needed"
+        )
+    return ed, police
+
+
+def _trained_model(ed: pa.Table, police: pa.Table, options: LinkageOptions) -> tuple[dict, float]:
+    """The trained model (Splink settings) and the share of same-day pairs that match."""
+    db = DuckDBAPI()
+    linker = Linker(
+        [
+            db.register(ed.select(MODEL_COLUMNS), table_name="ed"),
+            db.register(police.select(MODEL_COLUMNS), table_name="police"),
+        ],
+        _settings(options),
+        log_level=logging.WARNING,
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=options.u_pairs, seed=options.seed)
+    session = linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("occurred_date"),
+        populate_probability_two_random_records_match_from_trained_values=True,
+    )
+    model = linker.misc.save_model_to_json()
+    return _floor_m(
+        model, options.min_m
+    ), session.core_model_settings.probability_two_random_records_match
+
+
+def _floor_m(model: dict, floor: float) -> dict:
+    """The model with every level's ``m`` at least ``floor`` (each comparison's m summing to 1).
+
+    EM on clean records drives ``m`` of a disagreement never seen among matches towards
+    zero, which would make one recording error (a wrong age band) rule a link out.
+    """
+    floored = copy.deepcopy(model)
+    for comparison in floored["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        m = [max(_probability(lv["m_probability"]), floor) for lv in levels]
+        for level, value in zip(levels, m, strict=True):
+            level["m_probability"] = value / sum(m)
+    return floored
+
+
+def _probability(value: float | str) -> float:
+    """Splink writes "level not observed" for a level no pair reached."""
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def _records(t: ibis.Table, sel: Selection, source: str, start: date, end: date) -> pa.Table:
@@ -450,12 +510,13 @@ def _by_area(
 
 
 def _weights(model: dict) -> tuple[LevelWeight, ...]:
+    """Every non-null level's m and u, for review."""
     return tuple(
         LevelWeight(
             comparison=comparison["output_column_name"],
             level=level.get("label_for_charts", level["sql_condition"]),
-            m=float(level["m_probability"]),
-            u=float(level["u_probability"]),
+            m=_probability(level["m_probability"]),
+            u=_probability(level["u_probability"]),
         )
         for comparison in model["comparisons"]
         for level in comparison["comparison_levels"]
