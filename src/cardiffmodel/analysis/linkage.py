@@ -27,6 +27,8 @@ Model (all choices are in :class:`LinkageOptions`):
   learnt from same-day pairs, so its ``m`` is set: 95% of matches share the date, 4.9%
   are a day apart. Clock time is compared rather than elapsed time, since within a
   day any two times are close in elapsed terms and would look alike to the model.
+  Every ``m`` is then floored (``min_m``), so no single disagreement rules a link out.
+  The model may learn from a longer period than the one linked (a year for a month).
 
 Records are fetched with Ibis (so the incidents may live in DuckDB or Spark) and linked
 in an in-memory DuckDB by Splink; Splink's Spark backend serves national volumes.
