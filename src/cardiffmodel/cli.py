@@ -10,6 +10,7 @@ import dataclasses
 import json
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from cardiffmodel.project import Project
 
 if TYPE_CHECKING:
     from cardiffmodel.analysis.linkage import LinkageResult
+    from cardiffmodel.analysis.selection import Selection
 
 
 @click.group()
@@ -193,21 +195,43 @@ def analyse() -> None:
     """Analyses printed as a table, CSV or JSON."""
 
 
-def _period_options(command):
-    """The options every analysis shares: which months, which areas, which output."""
-    for option in reversed(
-        (
-            click.option("--period", required=True, help="Month, e.g. 2019-01."),
-            click.option("--months", default=1, show_default=True, help="Months up to --period."),
-            click.option("--layer", default="beat", show_default=True),
-            click.option("--group", "group_name", default=None),
-            click.option(
-                "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table"
-            ),
-        )
-    ):
-        command = option(command)
-    return command
+SHARED_OPTIONS = (
+    click.option("--period", required=True, help="Month, e.g. 2019-01."),
+    click.option("--months", default=1, show_default=True, help="Months up to --period."),
+    click.option("--layer", default="beat", show_default=True),
+    click.option("--group", "group_name", default=None),
+    click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table"),
+)
+
+
+def _analysis(name: str):
+    """Register an ``analyse`` command that turns a project and a selection into rows.
+
+    The command's own options stay on it; the options every analysis shares (period,
+    months, layer, group, format) are added here and become the ``Selection`` it gets.
+    """
+
+    def register(command: Callable[..., list[dict]]):
+        def run(
+            ctx: click.Context,
+            period: str,
+            months: int,
+            layer: str,
+            group_name: str | None,
+            fmt: str,
+            **options,
+        ) -> None:
+            project = _project(ctx)
+            selection = _selection(project, period, months, layer, group_name)
+            _emit(command(project, selection, **options), fmt)
+
+        run.__doc__ = command.__doc__
+        run.__click_params__ = list(getattr(command, "__click_params__", []))
+        for option in reversed(SHARED_OPTIONS):
+            run = option(run)
+        return analyse.command(name)(click.pass_context(run))
+
+    return register
 
 
 def _selection(project: Project, period: str, months: int, layer: str, group_name: str | None):
@@ -229,20 +253,14 @@ def _selection(project: Project, period: str, months: int, layer: str, group_nam
     return Selection(add_months(month.start, 1 - months), month.end, layer=layer, areas=areas)
 
 
-@analyse.command("beats")
-@_period_options
-@click.pass_context
-def analyse_beats(
-    ctx: click.Context, period: str, months: int, layer: str, group_name: str | None, fmt: str
-) -> None:
+@_analysis("beats")
+def analyse_beats(project: Project, selection: Selection) -> list[dict]:
     """Areas ranked by incidents, with rates per 1,000 residents and change."""
     from cardiffmodel.analysis.counts import rank_areas
 
-    project = _project(ctx)
-    selection = _selection(project, period, months, layer, group_name)
     with project.store(read_only=True) as store:
         ranking = rank_areas(store.incidents(), selection, project.layer(selection.layer).lookup())
-    rows = [
+    return [
         {
             "code": r.code,
             "name": r.name,
@@ -253,34 +271,20 @@ def analyse_beats(
         }
         for r in ranking.rows
     ]
-    _emit(rows, fmt)
 
 
-@analyse.command("venues")
-@_period_options
+@_analysis("venues")
 @click.option("--limit", default=20, show_default=True, help="How many venues.")
-@click.pass_context
-def analyse_venues(
-    ctx: click.Context,
-    period: str,
-    months: int,
-    layer: str,
-    group_name: str | None,
-    fmt: str,
-    limit: int,
-) -> None:
+def analyse_venues(project: Project, selection: Selection, limit: int) -> list[dict]:
     """The venues with most incidents (homes are never listed)."""
     from cardiffmodel.analysis.counts import rank_venues
 
-    project = _project(ctx)
-    selection = _selection(project, period, months, layer, group_name)
     with project.store(read_only=True) as store:
         ranking = rank_venues(store.incidents(), selection, limit=limit)
-    _emit([dataclasses.asdict(row) for row in ranking.rows], fmt)
+    return [dataclasses.asdict(row) for row in ranking.rows]
 
 
-@analyse.command("profile")
-@_period_options
+@_analysis("profile")
 @click.option(
     "--field",
     type=click.Choice(["hour", *PROFILE_FIELDS]),
@@ -288,61 +292,38 @@ def analyse_venues(
     show_default=True,
     help="A code list to count by, or 'hour' for the hour x weekday grid.",
 )
-@click.pass_context
-def analyse_profile(
-    ctx: click.Context,
-    period: str,
-    months: int,
-    layer: str,
-    group_name: str | None,
-    fmt: str,
-    field: str,
-) -> None:
+def analyse_profile(project: Project, selection: Selection, field: str) -> list[dict]:
     """Incidents by weekday and hour, or by weapon, location type, age, sex..."""
     from cardiffmodel.analysis.profiles import WEEKDAYS, hour_weekday, profile
 
-    project = _project(ctx)
-    selection = _selection(project, period, months, layer, group_name)
     with project.store(read_only=True) as store:
-        if field == "hour":
-            grid = hour_weekday(store.incidents(), selection)
-            rows = [
-                {"weekday": day, **{f"{h:02d}": n for h, n in enumerate(counts)}}
-                for day, counts in zip(WEEKDAYS, grid.counts, strict=True)
-            ]
-            click.echo(f"{grid.time_unknown} incidents with no time of day are left out", err=True)
-        else:
+        if field != "hour":
             found = profile(store.incidents(), selection, field)
-            rows = [
-                {field: code, "count": n} for code, n in zip(found.codes, found.counts, strict=True)
-            ]
-    _emit(rows, fmt)
+            return [{field: c, "count": n} for c, n in zip(found.codes, found.counts, strict=True)]
+        grid = hour_weekday(store.incidents(), selection)
+    click.echo(f"{grid.time_unknown} incidents with no time of day are left out", err=True)
+    return [
+        {"weekday": day, **{f"{h:02d}": n for h, n in enumerate(counts)}}
+        for day, counts in zip(WEEKDAYS, grid.counts, strict=True)
+    ]
 
 
-@analyse.command("hotspots")
-@_period_options
+@_analysis("hotspots")
 @click.option("--statistic", type=click.Choice(["gi_star", "local_moran"]), default="gi_star")
 @click.option("--permutations", default=9999, show_default=True)
 @click.option("--alpha", default=0.05, show_default=True, help="False discovery rate.")
 @click.option("--seed", default=0, show_default=True)
-@click.pass_context
 def analyse_hotspots(
-    ctx: click.Context,
-    period: str,
-    months: int,
-    layer: str,
-    group_name: str | None,
-    fmt: str,
+    project: Project,
+    selection: Selection,
     statistic: str,
     permutations: int,
     alpha: float,
     seed: int,
-) -> None:
+) -> list[dict]:
     """Areas that, with their neighbours, hold more incidents than chance (Gi*, Local Moran)."""
     from cardiffmodel.analysis.hotspots import contiguity, counts_by_area, gi_star, local_moran
 
-    project = _project(ctx)
-    selection = _selection(project, period, months, layer, group_name)
     area_layer = project.layer(selection.layer)
     weights = contiguity(area_layer.geometries, area_layer.codes)
     with project.store(read_only=True) as store:
@@ -363,35 +344,22 @@ def analyse_hotspots(
         for i, code in enumerate(result.codes)
         if selection.areas is None or code in selection.areas
     ]
-    rows.sort(key=lambda row: (math.isnan(row["z"]), -row["z"], row["code"]))
-    _emit(rows, fmt)
+    return sorted(rows, key=lambda row: (math.isnan(row["z"]), -row["z"], row["code"]))
 
 
-@analyse.command("rises")
-@_period_options
+@_analysis("rises")
 @click.option("--method", type=click.Choice(["farrington", "ears_c3"]), default="farrington")
 @click.option("--weeks", default=4, show_default=True, help="Latest weeks to report.")
 @click.option("--all", "all_weeks", is_flag=True, help="Every area-week, not only alarms.")
-@click.pass_context
 def analyse_rises(
-    ctx: click.Context,
-    period: str,
-    months: int,
-    layer: str,
-    group_name: str | None,
-    fmt: str,
-    method: str,
-    weeks: int,
-    all_weeks: bool,
-) -> None:
+    project: Project, selection: Selection, method: str, weeks: int, all_weeks: bool
+) -> list[dict]:
     """Areas whose weekly count rose above its expected level (Farrington or EARS C3).
 
-    Every week of data up to the end of --period is the history; --months is ignored.
+    Every week of data up to the end of --period is the history the methods learn from.
     """
     from cardiffmodel.analysis.rises import detect_rises, weekly_counts
 
-    project = _project(ctx)
-    selection = _selection(project, period, 1, layer, group_name)
     with project.store(read_only=True) as store:
         t = store.incidents()
         first = t.filter(t.source.isin(selection.sources)).occurred_date.min().to_pyarrow()
@@ -400,7 +368,7 @@ def analyse_rises(
         series = weekly_counts(t, history)
     result = detect_rises(series, method=method)
     names = project.layer(selection.layer)
-    rows = [
+    return [
         {
             "code": code,
             "name": names.name_of(code) if code in names.codes else code,
@@ -414,11 +382,9 @@ def analyse_rises(
         for k in range(max(0, len(area.weeks) - weeks), len(area.weeks))
         if all_weeks or area.alarm[k]
     ]
-    _emit(rows, fmt)
 
 
-@analyse.command("gap")
-@_period_options
+@_analysis("gap")
 @click.option(
     "--crime-type", "crime_types", multiple=True, help="Police crime types to count (all if none)."
 )
@@ -435,38 +401,21 @@ def analyse_rises(
     show_default=True,
     help="Months up to --period the linkage model learns from.",
 )
-@click.pass_context
 def analyse_gap(
-    ctx: click.Context,
-    period: str,
-    months: int,
-    layer: str,
-    group_name: str | None,
-    fmt: str,
+    project: Project,
+    selection: Selection,
     crime_types: tuple[str, ...],
     venues: bool,
     link: bool,
     threshold: float,
     train_months: int,
-) -> None:
+) -> list[dict]:
     """Hospital-recorded violence against police records, per area or venue, or linked."""
-    project = _project(ctx)
-    selection = _selection(project, period, months, layer, group_name)
+    if link:
+        return _linked(project, selection, threshold, train_months)
+    from cardiffmodel.analysis.gap import area_gap
+
     with project.store(read_only=True) as store:
-        if link:
-            from cardiffmodel.analysis.linkage import LinkageOptions, link_ed_police
-
-            training = _selection(project, period, max(train_months, months), layer, None)
-            try:
-                result = link_ed_police(
-                    store.incidents(), selection, LinkageOptions(threshold=threshold), training
-                )
-            except ValueError as err:
-                raise click.ClickException(str(err)) from err
-            _emit(_linkage_rows(result), fmt)
-            return
-        from cardiffmodel.analysis.gap import area_gap
-
         gap = area_gap(
             store.incidents(),
             selection,
@@ -474,8 +423,7 @@ def analyse_gap(
             police_crime_types=crime_types or None,
         )
     if venues:
-        _emit([dataclasses.asdict(v) for v in gap.venues], fmt)
-        return
+        return [dataclasses.asdict(v) for v in gap.venues]
     rows = [dataclasses.asdict(row) for row in gap.rows]
     if selection.areas is None:  # a group's areas hold no unplaced record
         rows.append(
@@ -488,7 +436,25 @@ def analyse_gap(
                 "excess": None,
             }
         )
-    _emit(rows, fmt)
+    return rows
+
+
+def _linked(
+    project: Project, selection: Selection, threshold: float, train_months: int
+) -> list[dict]:
+    from cardiffmodel.analysis.linkage import LinkageOptions, link_ed_police
+    from cardiffmodel.analysis.selection import Selection, add_months
+
+    start = min(selection.start, add_months(selection.end, -train_months))
+    training = Selection(start, selection.end, layer=selection.layer)
+    with project.store(read_only=True) as store:
+        try:
+            result = link_ed_police(
+                store.incidents(), selection, LinkageOptions(threshold=threshold), training
+            )
+        except ValueError as err:
+            raise click.ClickException(str(err)) from err
+    return _linkage_rows(result)
 
 
 def _linkage_rows(result: LinkageResult) -> list[dict]:

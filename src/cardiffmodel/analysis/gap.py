@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
-from cardiffmodel.analysis.counts import STREET_PREFIX
+from cardiffmodel.analysis.counts import at_a_venue, wanted_areas
 from cardiffmodel.analysis.selection import Selection, filter_incidents
 
 GAP_SOURCES = ("ed", "police")
@@ -149,10 +149,7 @@ def area_gap(
             f"venue_limit {venue_limit} and radius_m {radius_m}: expected at least 0 and "
             "a positive radius"
         )
-    wanted = sel.areas if sel.areas is not None else tuple(areas)
-    missing = [code for code in wanted if code not in areas]
-    if missing:
-        raise ValueError(f"selection areas {missing} are not among the {sel.layer} areas given")
+    wanted = wanted_areas(sel, areas)
     gap_sel = dataclasses.replace(sel, sources=GAP_SOURCES)
     rows_in = _gap_records(t, gap_sel, police_crime_types)
     query = rows_in.group_by(code=rows_in[sel.layer]).aggregate(
@@ -207,12 +204,7 @@ def _gap_records(
 def _venue_gaps(
     rows_in: ibis.Table, layer: str, limit: int, radius_m: float
 ) -> tuple[VenueGap, ...]:
-    ed = rows_in.filter(
-        rows_in.source == "ed",
-        rows_in.place_id.notnull(),
-        ~rows_in.place_id.startswith(STREET_PREFIX),
-        rows_in.match_method.fill_null("") != "home",
-    )
+    ed = rows_in.filter(rows_in.source == "ed", at_a_venue(rows_in))
     # Every incident at a venue carries the venue's gazetteer point; min() picks it.
     venues = (
         ed.group_by("place_id")

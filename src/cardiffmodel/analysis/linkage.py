@@ -50,7 +50,7 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-from cardiffmodel.analysis.counts import STREET_PREFIX
+from cardiffmodel.analysis.counts import at_a_venue
 from cardiffmodel.analysis.selection import Selection, filter_incidents
 from cardiffmodel.ingest.pipeline import incident_ids
 
@@ -396,11 +396,6 @@ def _records(t: ibis.Table, sel: Selection, source: str, start: date, end: date)
     )
     known_time = rows.time_known.fill_null(False) & rows.occurred_at.notnull()
     minute = rows.occurred_at.hour() * 60 + rows.occurred_at.minute()
-    venue = (
-        rows.place_id.notnull()
-        & ~rows.place_id.startswith(STREET_PREFIX)
-        & (rows.match_method.fill_null("") != "home")
-    )
     query = rows.select(
         unique_id=rows.incident_id,
         occurred_date=rows.occurred_date,
@@ -412,7 +407,7 @@ def _records(t: ibis.Table, sel: Selection, source: str, start: date, end: date)
         sex_age=rows.sex.fill_null("unknown").concat(" ", rows.age_band.fill_null("unknown")),
         relationship_group=rows.relationship.fill_null("unknown"),
         area=rows[sel.layer],
-        place=venue.ifelse(rows.place_name, ibis.null("string")),
+        place=at_a_venue(rows).ifelse(rows.place_name, ibis.null("string")),
     ).order_by("unique_id")
     return query.to_pyarrow()
 
