@@ -228,7 +228,14 @@ def test_the_trained_model_rewards_agreement(linked):
 def test_a_month_linked_with_a_model_trained_on_the_year_is_reproducible(city, linked):
     folder, t = city
     june = link_ed_police(t, month_selection("2018-06"), training=linked.selection)
-    assert june.weights == linked.weights  # the same model, trained again from the seed
+    # The same model, trained again from the seed (DuckDB's parallel sums may differ in
+    # the last bit).
+    assert [(w.comparison, w.level) for w in june.weights] == [
+        (w.comparison, w.level) for w in linked.weights
+    ]
+    assert [p for w in june.weights for p in (w.m, w.u)] == pytest.approx(
+        [p for w in linked.weights for p in (w.m, w.u)], rel=1e-9
+    )
     true = known_links(pd.read_parquet(folder / "extracts/truth.parquet"))
     assert link_quality(june.links, true).precision > 0.85
     in_june = {link for link in linked.links if link.ed_id in {k.ed_id for k in june.links}}
