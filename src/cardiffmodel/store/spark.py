@@ -17,13 +17,14 @@ from pyspark.sql import SparkSession
 
 from cardiffmodel.store.duckdb_store import Store
 
-# Local mode on a workstation: the loopback address avoids a hostname lookup, no web UI,
-# few shuffle partitions (the default 200 costs seconds on small data) and UTC, so that
-# Spark never shifts a timestamp.
+# Local mode on a workstation: the loopback address avoids a hostname lookup; no web UI
+# or progress bars; few shuffle partitions (the default 200 costs seconds on small data);
+# UTC, so that Spark never shifts a timestamp.
 LOCAL_CONFIG = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "2",
     "spark.sql.session.timeZone": "UTC",
 }
@@ -40,7 +41,9 @@ def local_spark(
     builder = SparkSession.builder.master(f"local[{cores}]").appName(app_name)
     for key, value in {**LOCAL_CONFIG, **(config or {})}.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def export_incidents(store: Store, path: Path) -> Path:
