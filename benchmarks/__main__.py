@@ -10,6 +10,8 @@ MODULES = (
     "benchmarks.places_bench",
     "benchmarks.forecast_bench",
     "benchmarks.rises_bench",
+    "benchmarks.scale_bench",
+    "benchmarks.gap_bench",
     "benchmarks.report_bench",
     "benchmarks.web_bench",
 )
