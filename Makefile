@@ -10,7 +10,7 @@ DATA ?= ../shared/data
 # time, pinned by the lock file, and are served locally: no CDN.
 VENDOR := src/cardiffmodel/web/static/vendor/.built
 
-.PHONY: demo test bench lint clean r-reference chromium serve
+.PHONY: demo test bench lint clean r-reference system-packages serve
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,11 @@ $(VENDOR): web/frontend/package.json web/frontend/package-lock.json web/frontend
 	npm run build --prefix web/frontend --silent
 	touch $(VENDOR)
 
-# Browser tests drive Debian's Chromium; a browser is never downloaded by a test tool.
-chromium:
-	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+# Browser tests drive Debian's Chromium (a browser is never downloaded by a test tool);
+# the Spark engine tests need a Java runtime.
+system-packages:
+	@test -x /usr/bin/chromium && command -v java >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq chromium default-jre-headless)
 
 demo: $(STAMP) $(VENDOR)
 	$(BIN)/cardiff --project demo demo --data $(DATA)
@@ -34,7 +36,7 @@ serve: $(STAMP) $(VENDOR)
 	test -f demo/cardiff.toml || $(MAKE) demo
 	$(BIN)/cardiff --project demo serve
 
-test: $(STAMP) $(VENDOR) chromium
+test: $(STAMP) $(VENDOR) system-packages
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest -q
 

@@ -59,7 +59,9 @@ class Project:
         """Stored review decisions by text key (none before the store exists)."""
         if not self.settings.store.exists():
             return {}
-        with self.store() as store:
+        # Read-only, like the web server's own connection: DuckDB refuses a second
+        # connection to one file in one process with a different configuration.
+        with self.store(read_only=True) as store:
             return load_decisions(store.con)
 
     def layer(self, name: str) -> AreaLayer:
