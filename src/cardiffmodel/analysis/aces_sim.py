@@ -32,7 +32,7 @@ OUTCOMES = {
     "violence_victim": (-3.6, (1.6, 3.0, 14.2)),
     "high_risk_drinking": (-1.6, (1.3, 1.8, 4.0)),
 }
-_THRESHOLDS = np.array([1.1, 1.3, 1.9, 0.9, 1.2, 1.4, 1.3, 1.9, 2.1])
+_THRESHOLDS = np.array([1.3, 1.5, 2.1, 1.1, 1.4, 1.6, 1.5, 2.1, 2.3])
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def _people(n: int, rng: np.random.Generator) -> pd.DataFrame:
     """Covariates and ACE items; about 47% have an ACE and 14% four or more."""
     deprivation = rng.integers(1, 6, n)
     adversity = rng.normal(0, 1, n) + 0.25 * (3 - deprivation)
-    items = adversity[:, None] + rng.normal(0, 1, (n, len(ITEMS))) > _THRESHOLDS + 0.9
+    items = 1.1 * adversity[:, None] + rng.normal(0, 1, (n, len(ITEMS))) > _THRESHOLDS
     frame = pd.DataFrame(items.astype(int), columns=list(ITEMS))
     frame.insert(0, "id", np.arange(1, n + 1))
     frame["age"] = rng.integers(18, 70, n)
