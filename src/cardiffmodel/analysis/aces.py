@@ -150,13 +150,16 @@ def default_spec(columns: list[str], weight: str | None = None) -> SurveySpec:
     )
 
 
-def read_survey(path: Path, spec: SurveySpec | None = None) -> tuple[pd.DataFrame, SurveySpec]:
-    """Read a survey CSV and check its columns; ``spec`` defaults to :func:`default_spec`."""
+def read_survey(
+    path: Path, spec: SurveySpec | None = None, weight: str | None = None
+) -> tuple[pd.DataFrame, SurveySpec]:
+    """Read a survey CSV and check its columns; ``spec`` defaults to :func:`default_spec`
+    (with ``weight`` as the weight column)."""
     try:
         frame = pd.read_csv(path, skipinitialspace=True)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
         raise SurveyError(f"{path}: cannot read the survey as CSV ({err})") from err
-    spec = spec or default_spec(list(frame.columns))
+    spec = spec or default_spec(list(frame.columns), weight)
     check_survey(frame, spec, str(path))
     return frame, spec
 
@@ -360,3 +363,38 @@ def wilson(share: float, n: float) -> tuple[float, float]:
     centre = (share + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
     half = Z95 / (1 + Z95**2 / n) * np.sqrt(share * (1 - share) / n + Z95**2 / (4 * n**2))
     return float(centre - half), float(centre + half)
+
+
+def survey_table(result: SurveyResult) -> list[dict]:
+    """One row per outcome, for CSV: prevalence, odds ratios and the attributable reduction."""
+    rows = []
+    for o in result.outcomes:
+        row = {
+            "outcome": o.outcome,
+            "respondents": o.respondents,
+            "prevalence": round(o.observed, 4),
+            "prevalence_without_aces": round(o.counterfactual, 4),
+            "reduction_if_aces_prevented": round(o.reduction, 4),
+            "reduction_low": round(o.low, 4),
+            "reduction_high": round(o.high, 4),
+        }
+        for ratio in o.odds_ratios:
+            row[f"aor_{ratio.category}"] = round(ratio.odds_ratio, 3)
+            row[f"aor_{ratio.category}_low"] = round(ratio.low, 3)
+            row[f"aor_{ratio.category}_high"] = round(ratio.high, 3)
+        rows.append(row)
+    return rows
+
+
+def prevalence_table(result: SurveyResult) -> list[dict]:
+    """One row per ACE category, for CSV."""
+    return [
+        {
+            "category": p.category,
+            "respondents": p.respondents,
+            "share": round(p.share, 4),
+            "low": round(p.low, 4),
+            "high": round(p.high, 4),
+        }
+        for p in result.prevalence
+    ]

@@ -241,3 +241,19 @@ def _row(raw: dict, path: Path, number: int) -> SummaryRow:
         outcome_prevalence=number_in("outcome_prevalence", True),
         case_share=number_in("case_share", True),
     )
+
+
+def summary_table(fractions: tuple[AttributableFraction, ...]) -> list[dict]:
+    """One row per outcome, for CSV: Miettinen's fraction with its interval, and Levin's."""
+    return [
+        {
+            "outcome": f.outcome,
+            "attributable_fraction": round(f.fraction, 4),
+            "low": round(f.low, 4),
+            "high": round(f.high, 4),
+            "levin_with_adjusted_odds_ratios": None if f.levin is None else round(f.levin, 4),
+            "ratios": f.ratios,
+            "aor_4plus": f.odds_ratio_4plus[0],
+        }
+        for f in fractions
+    ]

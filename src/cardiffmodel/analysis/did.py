@@ -212,6 +212,8 @@ def _pre_check(panel: pd.DataFrame, clusters: int) -> PreCheck:
 def _fepois(formula: str, data: pd.DataFrame):
     """pyfixest's Poisson fit with jackknife (CRV3) errors clustered by area."""
     with warnings.catch_warnings():
-        # pyfixest warns when it drops all-zero fixed-effect groups, which is intended.
+        # pyfixest warns when it drops all-zero fixed-effect groups, which is intended, and
+        # (0.60) about pandas 3.1 deprecations inside itself, which are not ours to fix.
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         return pf.fepois(formula, data=data, vcov={"CRV3": "area"})

@@ -211,9 +211,7 @@ def evaluate(
                 layer=intervention.layer,
             ),
         )
-        comparison = intervention.comparison or tuple(
-            c for c in series.counts if c not in treated
-        )
+        comparison = intervention.comparison or tuple(c for c in series.counts if c not in treated)
         series = _restrict(series, treated, comparison)
         weeks = series.weeks
         for method in options.methods:

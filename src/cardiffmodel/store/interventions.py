@@ -8,11 +8,15 @@ incidents and are created on first use, so a store made before them still opens.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
+import numpy as np
 
+from cardiffmodel.places.areas import AreaLayer
+from cardiffmodel.places.gazetteer import Place
 from cardiffmodel.schema import AREA_LAYERS
 
 INTERVENTION_TYPES = (
@@ -158,6 +162,39 @@ class WhatWorksRow:
     verdict: str
     explanation: str
     evaluated_at: datetime
+
+
+def resolve_areas(layer: AreaLayer, given: Iterable[str]) -> tuple[str, ...]:
+    """Area codes for codes or names (any case) of ``layer``'s areas, in the order given."""
+    by_name = {name.casefold(): code for code, name in zip(layer.codes, layer.names, strict=True)}
+    codes = []
+    for item in given:
+        code = item if item in layer.codes else by_name.get(item.strip().casefold())
+        if code is None:
+            raise InterventionError(
+                f"no area {item!r} on layer {layer.layer!r}: expected a code or name such as "
+                f"{layer.codes[0]} ({layer.names[0]})"
+            )
+        codes.append(code)
+    return tuple(dict.fromkeys(codes))
+
+
+def venue_areas(
+    places: Iterable[Place], layer: AreaLayer, venues: Iterable[str]
+) -> tuple[str, ...]:
+    """The areas of ``layer`` holding the gazetteer venues ``venues`` (place ids)."""
+    wanted = tuple(venues)
+    found = {p.place_id: p for p in places if p.place_id in wanted}
+    missing = [v for v in wanted if v not in found]
+    if missing:
+        raise InterventionError(f"no venue with place id {missing[0]!r} in the gazetteer")
+    lon = np.array([found[v].lon for v in wanted])
+    lat = np.array([found[v].lat for v in wanted])
+    areas = layer.assign(lon, lat)
+    outside = [v for v, a in zip(wanted, areas, strict=True) if a is None]
+    if outside:
+        raise InterventionError(f"venue {outside[0]!r} lies in no area of layer {layer.layer!r}")
+    return tuple(dict.fromkeys(str(a) for a in areas))
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
