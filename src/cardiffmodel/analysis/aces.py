@@ -181,7 +181,7 @@ def check_survey(frame: pd.DataFrame, spec: SurveySpec, where: str = "survey") -
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise SurveyError(
-                f"{where} row {row + 2} column {column!r} value {values.iloc[row]!r}: "
+                f"{where} row {row + 2} column {column!r} value {str(values.iloc[row])!r}: "
                 "expected 0 (no), 1 (yes) or blank"
             )
     if spec.weight:
@@ -191,7 +191,7 @@ def check_survey(frame: pd.DataFrame, spec: SurveySpec, where: str = "survey") -
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise SurveyError(
                 f"{where} row {row + 2} column {spec.weight!r} value "
-                f"{frame[spec.weight].iloc[row]!r}: expected a positive weight"
+                f"{str(frame[spec.weight].iloc[row])!r}: expected a positive weight"
             )
 
 
@@ -239,7 +239,7 @@ def analyse_survey(
     return SurveyResult(
         respondents=len(complete),
         weighted=bool(spec.weight),
-        prevalence=_prevalence(category, weights),
+        prevalence=ace_prevalence(category, weights),
         outcomes=outcomes,
         bootstrap=bootstrap,
         seed=seed,
@@ -260,7 +260,7 @@ def _covariate_matrix(frame: pd.DataFrame, spec: SurveySpec) -> np.ndarray:
                 row = int(np.flatnonzero(values.isna().to_numpy())[0])
                 raise SurveyError(
                     f"survey row {row + 2} column {column!r} value "
-                    f"{frame[column].iloc[row]!r}: expected a number (or list it as "
+                    f"{str(frame[column].iloc[row])!r}: expected a number (or list it as "
                     "categorical)"
                 )
             parts.append(values.to_numpy(float)[:, None])
@@ -348,7 +348,9 @@ def _prevalences(
     return float(np.average(y, weights=weights)), float(np.average(predicted, weights=weights))
 
 
-def _prevalence(category: np.ndarray, weights: np.ndarray) -> tuple[Prevalence, ...]:
+def ace_prevalence(category: np.ndarray, weights: np.ndarray) -> tuple[Prevalence, ...]:
+    """Share of (weighted) respondents per ACE category, with Wilson intervals on the
+    Kish effective sample size, so unequal weights widen them."""
     effective = weights.sum() ** 2 / (weights**2).sum()
     rows = []
     for c in ACE_CATEGORIES:

@@ -9,11 +9,11 @@ outcome attributable to ACEs is Miettinen's case-based formula
 where ``pc_i`` is the share of *cases* in category ``i`` (Miettinen 1974; Bruzzi et al.
 1985). It stays valid with confounder-adjusted ratios, because the case distribution
 already carries the confounding. Levin's formula, ``sum p_i (RR_i - 1) / (1 + sum p_i
-(RR_i - 1))`` with *population* shares ``p_i``, is valid only with unadjusted ratios;
-with adjusted ones it is biased (Rockhill, Newman & Weinberg 1998; Darrow & Steenland
-2011), and odds ratios exaggerate risk ratios whenever the outcome is not rare, so
-plugging adjusted odds ratios into it overstates the fraction. Both are reported, so the
-difference shows; see docs/aces.md.
+(RR_i - 1))`` with *population* shares ``p_i``, is only right without confounding: with
+adjusted ratios it is biased (Rockhill, Newman & Weinberg 1998; Darrow & Steenland
+2011), and, above all, odds ratios exaggerate risk ratios whenever the outcome is not
+rare, so plugging adjusted odds ratios into it overstates the fraction. Both are
+reported, so the difference shows; see docs/aces.md.
 
 Where the outcome's prevalence among people with no ACEs is given, odds ratios are turned
 into approximate risk ratios by Zhang & Yu (1998), ``RR = OR / (1 - p0 + p0 OR)``;

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+from matplotlib import rc_context
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullLocator
@@ -136,6 +137,8 @@ def _tidy(ax) -> None:
 
 
 def _svg(figure: Figure) -> str:
+    """SVG with real text (not glyph outlines), so it is searchable, accessible and small."""
     buffer = io.StringIO()
-    FigureCanvasSVG(figure).print_svg(buffer)
+    with rc_context({"svg.fonttype": "none"}):
+        FigureCanvasSVG(figure).print_svg(buffer)
     return buffer.getvalue()
