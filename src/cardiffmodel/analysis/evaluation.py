@@ -120,7 +120,8 @@ class Evaluation:
     first_week, last_week : date
         Mondays of the first and last weeks of data used.
     treated, comparison : tuple of str
-        The treated and comparison area codes.
+        The treated and comparison area codes (by default every untreated area with an
+        incident from any evaluated source; a method may drop areas without incidents).
     results : tuple of MethodResult
         By source, then method.
     """
@@ -200,9 +201,9 @@ def evaluate(
     last = intervention.end or through or _day_after_latest(t)
     if not first < last:
         raise EvaluationError(f"no data after {first} to evaluate {intervention.name!r}")
-    results, treated, comparison, weeks = [], intervention.areas, (), ()
-    for source in options.sources:
-        series = weekly_counts(
+    treated = intervention.areas
+    counted = {
+        source: weekly_counts(
             t,
             Selection(
                 start=first,
@@ -211,11 +212,16 @@ def evaluate(
                 layer=intervention.layer,
             ),
         )
-        comparison = intervention.comparison or tuple(c for c in series.counts if c not in treated)
+        for source in options.sources
+    }
+    seen = {code for series in counted.values() for code in series.counts}
+    comparison = intervention.comparison or tuple(sorted(seen - set(treated)))
+    results = []
+    for source, series in counted.items():
         series = _restrict(series, treated, comparison)
-        weeks = series.weeks
         for method in options.methods:
             results.append(_run(method, source, series, intervention, comparison, options))
+    weeks = next(iter(counted.values())).weeks
     return Evaluation(
         intervention=intervention,
         first_week=weeks[0],
