@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import ibis
+from threadpoolctl import threadpool_limits
 
 from cardiffmodel.analysis.did import DidResult, difference_in_differences
 from cardiffmodel.analysis.effect import (
@@ -217,10 +218,12 @@ def evaluate(
     seen = {code for series in counted.values() for code in series.counts}
     comparison = intervention.comparison or tuple(sorted(seen - set(treated)))
     results = []
-    for source, series in counted.items():
-        series = _restrict(series, treated, comparison)
-        for method in options.methods:
-            results.append(_run(method, source, series, intervention, comparison, options))
+    # Hundreds of small fits: threaded BLAS only adds contention on a busy machine.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for source, series in counted.items():
+            series = _restrict(series, treated, comparison)
+            for method in options.methods:
+                results.append(_run(method, source, series, intervention, comparison, options))
     weeks = next(iter(counted.values())).weeks
     return Evaluation(
         intervention=intervention,
