@@ -40,6 +40,12 @@ from cardiffmodel.reports.findings import find
 from cardiffmodel.reports.published import publish, report_figures
 from cardiffmodel.reports.render import render_html
 from cardiffmodel.schema import INCIDENT_SCHEMA, SOURCES
+from cardiffmodel.store.interventions import (
+    Intervention,
+    WhatWorksRow,
+    add_intervention,
+    save_results,
+)
 
 PERIOD = "2019-02"  # the last whole month of a 14-month demo from January 2018
 CITY = "City Centre and Bay"
@@ -412,3 +418,44 @@ def test_partnership_report_holds_no_record_level_data(demo):
     assert records
     for incident_id, batch_id, when in records:
         assert incident_id not in html and batch_id not in html and when not in html
+
+
+def _result(name: str, kind: str, method: str, ratio, low, high, verdict: str, text: str):
+    return WhatWorksRow(
+        name, kind, "all", method, ratio, low, high, True, verdict, text, datetime(2019, 4, 1)
+    )
+
+
+def test_what_works_lists_only_the_groups_evaluated_interventions(tmp_path, shared_data):
+    project = _small_project(tmp_path, shared_data, BACKGROUND)
+    group = project.settings.groups[0]
+    sel = selection_for("2019-03", False, group)
+    before = build_group_report(project, group, sel, venues={}, today=date(2019, 4, 2))
+    assert before.what_works == () and "What works" not in render_html(before)
+
+    outside = next(code for code in project.layer("beat").codes if code not in group.areas)
+    with project.store() as store:
+        for name, kind, area in (
+            ("Cathays CCTV", "cctv", CATHAYS),
+            ("Elsewhere patrols", "patrols", outside),
+            ("Cathays glassware", "glassware", CATHAYS),  # registered, never evaluated
+        ):
+            add_intervention(store.con, Intervention(name, kind, "beat", (area,), date(2018, 6, 1)))
+        save_results(
+            store.con,
+            (
+                _result("Cathays CCTV", "cctv", "did", 0.8, 0.7, 0.91, "reduced", "Fell by 20%."),
+                _result("Cathays CCTV", "cctv", "its", None, None, None, "too_weak", "No fit."),
+                _result("Elsewhere patrols", "patrols", "did", 1.0, 0.8, 1.2, "no_change", "Same."),
+            ),
+        )
+    report = build_group_report(project, group, sel, venues={}, today=date(2019, 4, 2))
+    assert [r.cells for r in report.what_works] == [
+        ("Cathays CCTV", "CCTV", "All sources", "Difference in differences",
+         "0.80 (0.70 to 0.91)", "Fell by 20%."),
+        ("Cathays CCTV", "CCTV", "All sources", "Interrupted time series",
+         "Not estimated", "No fit."),
+    ]  # fmt: skip
+    table = _table_after(render_html(report), "<h2>What works</h2>")
+    assert table[1] == list(report.what_works[0].cells)
+    assert all("Elsewhere" not in cell for row in table for cell in row)

@@ -32,7 +32,9 @@ from cardiffmodel.reports.analyses import (
 from cardiffmodel.reports.findings import Finding, find
 from cardiffmodel.reports.published import LAST_YEAR, PREVIOUS, TIME_UNKNOWN, TOTAL, publish
 from cardiffmodel.reports.render import FORMATS, render_html, write_pdf
+from cardiffmodel.reports.whatworks import METHOD_LABELS, group_results, rate_ratio_text
 from cardiffmodel.schema import SOURCES
+from cardiffmodel.store.interventions import WhatWorksRow
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 AUDIENCE_LABELS = {
@@ -64,6 +66,7 @@ LABELS = {
     "transport": "Transport",
     "school_work": "School or work",
     "65+": "65 and over",
+    "cctv": "CCTV",
     None: "Not in the code list",
 }
 HOTSPOT_LABELS = {"hot": "Hot spot", "cold": "Cold spot"}
@@ -137,6 +140,7 @@ class GroupReport:
     advice: tuple[Advice, ...]
     references: tuple[tuple[str, str], ...]
     methods: tuple[tuple[str, str], ...]
+    what_works: tuple[Row, ...] = ()  # intervention, type, source, method, ratio, verdict
 
 
 class Figures:
@@ -190,9 +194,11 @@ def build_group_report(
         t = store.incidents()
         analyses = analyse_group(t, layer, group, sel)
         region = region or analyse_region(t, layer, sel)
+        results = group_results(store.con, group)
     if venues is None:
         venues = {p.place_id: p for p in project.gazetteer if p.kind == "venue"}
-    return assemble(analyses, region, layer, venues, project.settings.suppress_below, today)
+    threshold = project.settings.suppress_below
+    return assemble(analyses, region, layer, venues, threshold, today, results)
 
 
 def assemble(
@@ -202,8 +208,10 @@ def assemble(
     venues: Mapping[str, Place],
     threshold: int = 5,
     today: date | None = None,
+    results: Sequence[WhatWorksRow] = (),
 ) -> GroupReport:
-    """The display text of a report from its analysis results."""
+    """The display text of a report from its analysis results and the stored evaluations
+    of the group's interventions."""
     group, sel = analyses.group, analyses.selection
     protect = needs_suppression(group.audience)
     figures = Figures(publish(analyses, protect, threshold))
@@ -251,6 +259,23 @@ def assemble(
         advice=advice,
         references=cited(advice),
         methods=_methods(region, threshold, protect),
+        what_works=_what_works_rows(results),
+    )
+
+
+def _what_works_rows(results: Sequence[WhatWorksRow]) -> tuple[Row, ...]:
+    return tuple(
+        Row(
+            (
+                r.intervention,
+                label(r.kind),
+                label(r.source) if r.source != "all" else "All sources",
+                METHOD_LABELS.get(r.method, label(r.method)),
+                rate_ratio_text(r),
+                r.explanation,
+            )
+        )
+        for r in results
     )
 
 
