@@ -7,10 +7,17 @@ import csv
 import io
 import re
 import threading
+from datetime import date, datetime
 
 import duckdb
 import pytest
 
+from cardiffmodel.store.interventions import (
+    Intervention,
+    WhatWorksRow,
+    add_intervention,
+    save_results,
+)
 from cardiffmodel.web.accounts import Accounts
 from cardiffmodel.web.auth import LimitRule, LoginLimiter
 from cardiffmodel.web.database import Database
@@ -301,3 +308,40 @@ def test_cache_computes_each_answer_once_under_concurrent_requests():
     for key in range(5):
         cache.get(key, compute)
     assert len(calls) == 6 and len(cache._entries) == 4
+
+
+def test_interventions_and_what_works_are_read_back_by_every_role(project_copy, web):
+    app = web.make_app(project_copy)
+    with web.new_client(app) as client:
+        web.sign_in(client, "constable")
+        assert client.get("/api/interventions").json() == {"interventions": []}
+        assert client.get("/api/what-works").json() == {"results": []}
+        assert "No intervention has been evaluated yet" in client.get("/what-works").text
+    cctv = Intervention(
+        "Cathays CCTV", "cctv", "beat", (BEAT,), date(2019, 3, 1), description="Four cameras"
+    )
+    with duckdb.connect(str(project_copy / "cardiff.duckdb")) as con:
+        add_intervention(con, cctv)
+        save_results(
+            con,
+            (
+                WhatWorksRow(
+                    cctv.name, "cctv", "all", "did", 0.8, 0.7, 0.91, True, "reduced",
+                    "Incidents fell by about a fifth.", datetime(2019, 9, 1, 10, 30),
+                ),
+            ),
+        )  # fmt: skip
+    for role in web.roles:
+        with web.new_client(web.make_app(project_copy)) as client:
+            web.sign_in(client, web.users[role][0])
+            register = client.get("/api/interventions").json()["interventions"]
+            assert register == [cctv.as_dict() | {"type_label": "CCTV"}], role
+            (result,) = client.get("/api/what-works").json()["results"]
+            assert (result["intervention"], result["method"], result["verdict"]) == (
+                cctv.name, "did", "reduced",
+            )  # fmt: skip
+            assert (result["rate_ratio"], result["low"], result["high"]) == (0.8, 0.7, 0.91)
+            assert result["rate_ratio_text"] == "0.80 (0.70 to 0.91)"
+            assert result["evaluated_at"] == "2019-09-01T10:30:00"
+            page = client.get("/what-works").text
+            assert "Incidents fell by about a fifth." in page and "Four cameras" in page

@@ -17,6 +17,7 @@ METHOD_LABELS = {
     "its": "Interrupted time series",
     "did": "Difference in differences",
     "synthetic_control": "Synthetic control",
+    "combined": "All methods combined",
 }
 
 
@@ -30,9 +31,9 @@ def group_results(con: duckdb.DuckDBPyConnection, group: GroupConfig) -> tuple[W
 
 
 def rate_ratio_text(row: WhatWorksRow) -> str:
-    """ "0.82 (0.70 to 0.95)", or why there is no estimate."""
+    """ "0.82 (0.70 to 0.95)"; "-" for the combined verdict, which has no single estimate."""
     if row.rate_ratio is None:
-        return "Not estimated"
+        return "-" if row.method == "combined" else "Not estimated"
     if row.low is None or row.high is None:
         return f"{row.rate_ratio:.2f}"
     return f"{row.rate_ratio:.2f} ({row.low:.2f} to {row.high:.2f})"

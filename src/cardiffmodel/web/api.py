@@ -149,6 +149,16 @@ def quality(
     return JSONResponse(_dashboard(request).quality(f, v))
 
 
+@router.get("/interventions", summary="The interventions register")
+def interventions(request: Request, _: Anyone) -> JSONResponse:
+    return JSONResponse({"interventions": _dashboard(request).interventions()})
+
+
+@router.get("/what-works", summary="Stored evaluations of the interventions, with verdicts")
+def what_works(request: Request, _: Anyone) -> JSONResponse:
+    return JSONResponse({"results": _dashboard(request).what_works()})
+
+
 @router.get("/reports", summary="Reports this user may download")
 def reports(request: Request, session: Anyone) -> JSONResponse:
     return JSONResponse({"reports": list_reports(_dashboard(request).settings, session.user)})

@@ -24,6 +24,8 @@ from cardiffmodel.analysis.selection import Selection
 from cardiffmodel.places.areas import AreaLayer
 from cardiffmodel.project import Project
 from cardiffmodel.reports.builder import label
+from cardiffmodel.reports.whatworks import METHOD_LABELS, rate_ratio_text
+from cardiffmodel.store.interventions import list_interventions, what_works
 from cardiffmodel.web.access import View
 from cardiffmodel.web.filters import Filters
 from cardiffmodel.web.gate import ResultCache, StoreGate
@@ -353,6 +355,39 @@ class Dashboard:
                 }
             )
         return {"period": _period(sel), "suppressed": view.suppressed, "sources": rows}
+
+    # The register and its results hold no counts, so every role sees the same; they are
+    # not cached, since ``cardiff interventions add`` and ``cardiff evaluate`` write from
+    # outside the server.
+
+    def interventions(self) -> list[dict]:
+        """The interventions register, oldest start first."""
+        with self.gate.reading() as cursor:
+            register = list_interventions(cursor)
+        return [i.as_dict() | {"type_label": label(i.kind)} for i in register]
+
+    def what_works(self) -> list[dict]:
+        """The stored evaluations of the registered interventions, with their verdicts."""
+        with self.gate.reading() as cursor:
+            results = what_works(cursor)
+        return [
+            {
+                "intervention": r.intervention,
+                "type": r.kind,
+                "source": r.source,
+                "method": r.method,
+                "method_label": METHOD_LABELS.get(r.method, label(r.method)),
+                "rate_ratio": r.rate_ratio,
+                "low": r.low,
+                "high": r.high,
+                "rate_ratio_text": rate_ratio_text(r),
+                "pre_check_passed": r.pre_check_passed,
+                "verdict": r.verdict,
+                "explanation": r.explanation,
+                "evaluated_at": r.evaluated_at.isoformat(),
+            }
+            for r in results
+        ]
 
 
 def _with_sources(sel: Selection, sources: tuple[str, ...]) -> Selection:

@@ -246,6 +246,13 @@ def quality_page(
     return _render(request, "quality.html", **_page(request, session, f, v, quality=found))
 
 
+@router.get("/what-works")
+def what_works_page(request: Request, session: Anyone) -> Response:
+    board = request.app.state.dashboard
+    found = {"interventions": board.interventions(), "results": board.what_works()}
+    return _render(request, "what_works.html", **_page(request, session, None, None, **found))
+
+
 @router.get("/reports")
 def reports_page(
     request: Request,
