@@ -2,26 +2,35 @@
 
 A row with any invalid value is quarantined with every reason found, never dropped; a file
 whose mapped columns are missing is rejected whole. Validation is column-at-a-time (pandas)
-because extracts run to hundreds of thousands of rows.
+and parses each distinct date text once, because extracts run to a million rows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from cardiffmodel.config import SourceConfig
-from cardiffmodel.ingest.privacy import scrub
-from cardiffmodel.ingest.readers import FileRejected
-from cardiffmodel.schema import AGE_BANDS, CODE_LISTS, age_band
+from cardiffmodel.ingest.privacy import nhs_number_share, scrub
+from cardiffmodel.ingest.readers import SHAPE, FileRejected
+from cardiffmodel.schema import AGE_BANDS, CODE_LISTS
 
 EARLIEST = pd.Timestamp("1990-01-01")
+OLDEST = 120
 CODED_FIELDS = ("weapon", "location_type", "relationship", "sex", "age_band")
+DATE_FIELDS = ("occurred_at", "occurred_date", "occurred_time", "arrived_at", "date_of_birth")
+# Values of these fields are identifiers: never quoted in a problem, never kept in quarantine.
+PRIVATE_FIELDS = ("date_of_birth",)
+WITHHELD = "[withheld]"
 _ISO = "ISO8601"
+UK_TIME = "Europe/London"
+_AGE_EDGES = np.array([0, 11, 18, 25, 35, 45, 55, 65])
 
 
 @dataclass(frozen=True)
@@ -39,12 +48,15 @@ class Validated:
 
     ``fields`` has one row per accepted record, indexed like the input; ``problems`` maps
     the input index of each rejected row to its problems; ``raw`` is the mapped source
-    text of each rejected row (free text already scrubbed), for the quarantine table.
+    text of each rejected row (scrubbed; dates of birth left out), for the quarantine
+    table; ``record_ids`` is the record id of every input row (derived from the row's
+    content when the source has no id column).
     """
 
     fields: pd.DataFrame
     problems: dict[int, list[Problem]]
     raw: dict[int, str]
+    record_ids: pd.Series
 
 
 def validate(
@@ -53,31 +65,34 @@ def validate(
     file: str,
     bbox: tuple[float, float, float, float],
     today: date,
+    period: tuple[date, date] | None = None,
 ) -> Validated:
-    """Parse and check every mapped field of an extract."""
+    """Parse and check every mapped field of an extract.
+
+    ``period`` is the reporting period a submission header declares: arrivals outside it
+    are quarantined.
+    """
     _check_columns(frame, source, file)
     problems: dict[int, list[Problem]] = defaultdict(list)
     check = _Checker(frame, source, problems)
     out = pd.DataFrame(index=frame.index)
 
-    for index in frame.index[frame["__shape__"] != ""]:
-        problems[index].append(Problem("(row)", "", str(frame.at[index, "__shape__"])))
+    for index in frame.index[frame[SHAPE] != ""]:
+        problems[index].append(Problem("(row)", "", str(frame.at[index, SHAPE])))
 
-    record_id = check.text("source_record_id")
-    check.fail(record_id == "", "source_record_id", "a record id is required")
-    repeated = record_id.duplicated(keep="first") & (record_id != "")
-    check.fail(repeated, "source_record_id", "the same record id appears earlier in this file")
+    record_id = _record_ids(check, file)
     out["source_record_id"] = record_id
 
     occurred_at, time_known = check.occurrence()
+    field = _occurred_field(source)
     check.fail(
         occurred_at.isna() & ~check.bad("occurred_at", "occurred_date"),
-        _occurred_field(source),
+        field,
         "the assault date is required",
     )
     too_late = occurred_at.dt.normalize() > pd.Timestamp(today)
-    check.fail(too_late, _occurred_field(source), f"an assault date after today ({today})")
-    check.fail(occurred_at < EARLIEST, _occurred_field(source), "an assault date before 1990")
+    check.fail(too_late, field, f"an assault date after today ({today})")
+    check.fail(occurred_at < EARLIEST, field, "an assault date before 1990")
     out["occurred_at"] = occurred_at
     out["time_known"] = time_known
 
@@ -86,12 +101,20 @@ def validate(
         after = (occurred_at > arrived_at) & time_known
         after |= occurred_at.dt.normalize() > arrived_at.dt.normalize()
         check.fail(after, "arrived_at", "the assault is recorded as after arrival at the ED")
+        if period is not None:
+            day = arrived_at.dt.normalize()
+            outside = (day < pd.Timestamp(period[0])) | (day > pd.Timestamp(period[1]))
+            check.fail(
+                outside,
+                "arrived_at",
+                f"an arrival outside the reporting period {period[0]} to {period[1]} "
+                "in the submission header",
+            )
     out["arrived_at"] = arrived_at
 
-    for field in CODED_FIELDS:
-        out[field] = check.code(field)
-    if "age" in source.columns:
-        out["age_band"] = check.age()
+    for name in CODED_FIELDS:
+        out[name] = check.code(name)
+    out["age_band"] = check.age(occurred_at, out["age_band"])
     out["admitted"] = check.admitted()
     out["assailants"] = check.count("assailants")
     out["crime_type"] = _blank_to_none(check.text("crime_type"))
@@ -100,7 +123,39 @@ def validate(
 
     bad = sorted(problems)
     raw = {i: _raw_row(frame, source, i) for i in bad}
-    return Validated(out.drop(index=bad), dict(problems), raw)
+    return Validated(out.drop(index=bad), dict(problems), raw, record_id)
+
+
+def _record_ids(check: _Checker, file: str) -> pd.Series:
+    """The record id of each row, checked; derived from the row's content when the source
+    has no id column (ISTV extracts carry none)."""
+    if "source_record_id" not in check.source.columns:
+        return _content_ids(check)
+    record_id = check.text("source_record_id")
+    valid, share = nhs_number_share(record_id)
+    if valid >= 3 and share >= 0.5:
+        raise FileRejected(
+            f"{file}: column {check.column_name('source_record_id')} holds NHS numbers "
+            f"({valid} valid ones): record ids must be the system's attendance or incident "
+            "reference, not a patient identifier"
+        )
+    check.fail(record_id == "", "source_record_id", "a record id is required")
+    repeated = record_id.duplicated(keep="first") & (record_id != "")
+    check.fail(repeated, "source_record_id", "the same record id appears earlier in this file")
+    return record_id
+
+
+def _content_ids(check: _Checker) -> pd.Series:
+    """A hash of the mapped cells plus the row's occurrence among identical rows: the same
+    extract re-sent gives the same ids, and two identical attendances stay two."""
+    columns = sorted({c for spec in check.source.columns.values() for c in _as_list(spec)})
+    content = check.frame[columns[0]].str.strip()
+    for column in columns[1:]:
+        content = content + "\x1f" + check.frame[column].str.strip()
+    codes, uniques = pd.factorize(content)
+    digests = np.array([hashlib.sha256(u.encode()).hexdigest()[:20] for u in uniques])
+    occurrence = pd.Series(codes, index=content.index).groupby(codes).cumcount() + 1
+    return pd.Series(digests[codes], index=content.index) + "#" + occurrence.astype(str)
 
 
 def _blank_to_none(text: pd.Series) -> pd.Series:
@@ -113,7 +168,7 @@ def _occurred_field(source: SourceConfig) -> str:
 
 def _check_columns(frame: pd.DataFrame, source: SourceConfig, file: str) -> None:
     wanted = [c for spec in source.columns.values() for c in _as_list(spec)]
-    missing = [c for c in wanted if c not in frame.columns]
+    missing = [c for c in dict.fromkeys(wanted) if c not in frame.columns]
     if missing:
         present = [c for c in frame.columns if not c.startswith("__")]
         raise FileRejected(
@@ -129,14 +184,20 @@ def _as_list(spec: str | list[str]) -> list[str]:
 
 
 def _raw_row(frame: pd.DataFrame, source: SourceConfig, index: int) -> str:
-    """The mapped cells of a rejected row, as JSON; free text is scrubbed first because the
-    quarantine is inside the store, beyond the privacy boundary."""
+    """The mapped cells of a rejected row, as JSON. The quarantine is inside the store,
+    beyond the privacy boundary: every value is scrubbed, dates of birth are left out."""
     raw = {}
-    for field, spec in source.columns.items():
+    for name, spec in source.columns.items():
         for column in _as_list(spec):
-            value = str(frame.at[index, column])
-            raw[column] = scrub(value).text if field == "location_text" else value
+            raw[column] = _shown(name, str(frame.at[index, column]))
     return json.dumps(raw, ensure_ascii=False)
+
+
+def _shown(field: str, value: str) -> str:
+    """A value as it may be kept in the quarantine."""
+    if field in PRIVATE_FIELDS:
+        return WITHHELD if value.strip() else ""
+    return scrub(value, dates=field not in DATE_FIELDS).text or ""
 
 
 class _Checker:
@@ -173,7 +234,7 @@ class _Checker:
             else (self.text(field) if field in self.source.columns else None)
         )
         for index in mask.index[mask]:
-            value = "" if shown is None else str(shown.at[index])
+            value = "" if shown is None else _shown(field, str(shown.at[index]))
             self.problems[index].append(Problem(column, value, reason))
 
     def bad(self, *fields: str) -> pd.Series:
@@ -196,7 +257,10 @@ class _Checker:
         if "occurred_at" in self.source.columns:
             parsed = self.datetime("occurred_at")
             fmt = self.source.formats.get("occurred_at", _ISO)
-            has_time = any(code in fmt for code in ("%H", "%I")) or fmt == _ISO
+            if fmt == _ISO:  # ISO text may or may not carry a time
+                has_time = self.text("occurred_at").str.contains(r"[T ]\d{1,2}:\d{2}", regex=True)
+            else:
+                has_time = pd.Series(any(c in fmt for c in ("%H", "%I")), index=parsed.index)
             return parsed, parsed.notna() & has_time
         day = self.datetime("occurred_date")
         if "occurred_time" not in self.source.columns:
@@ -228,15 +292,31 @@ class _Checker:
             f"unknown code for {field}: expected one of "
             f"{sorted(set(self.source.codes.get(field, {})) or set(allowed))}",
         )
-        return mapped.where(mapped.notna(), unknown)
+        return mapped.where(mapped.notna(), unknown).astype(object)
 
-    def age(self) -> pd.Series:
-        raw = self.text("age")
-        years = pd.to_numeric(raw, errors="coerce")
-        self.fail(years.isna() & (raw != ""), "age", "not a number of years")
-        self.fail((years < 0) | (years > 120), "age", "an age outside 0-120 years")
-        banded = years.map(lambda y: age_band(None if pd.isna(y) else int(y)))
-        return banded.where(banded != "unknown", self.code("age_band"))
+    def age(self, occurred_at: pd.Series, coded: pd.Series) -> pd.Series:
+        """The age band: from the date of birth at the assault date, else from the age in
+        years, else the coded band. The date of birth itself goes no further."""
+        years = pd.Series(np.nan, index=self.frame.index)
+        if "date_of_birth" in self.source.columns:
+            born = self.datetime("date_of_birth")
+            before = (occurred_at.dt.month < born.dt.month) | (
+                (occurred_at.dt.month == born.dt.month) & (occurred_at.dt.day < born.dt.day)
+            )
+            years = (occurred_at.dt.year - born.dt.year - before.astype(int)).astype(float)
+            self.fail(born > occurred_at, "date_of_birth", "a date of birth after the assault")
+            self.fail(years > OLDEST, "date_of_birth", f"an age over {OLDEST} at the assault")
+        if "age" in self.source.columns:
+            raw = self.text("age")
+            stated = pd.to_numeric(raw, errors="coerce")
+            self.fail(stated.isna() & (raw != ""), "age", "not a number of years")
+            self.fail((stated < 0) | (stated > OLDEST), "age", f"an age outside 0-{OLDEST} years")
+            years = years.fillna(stated)
+        known = years.between(0, OLDEST)
+        bands = np.array(AGE_BANDS[:-1], dtype=object)
+        index = np.searchsorted(_AGE_EDGES, years.fillna(-1).to_numpy(), side="right") - 1
+        banded = pd.Series(bands[np.clip(index, 0, len(bands) - 1)], index=years.index)
+        return banded.where(known, coded).astype(object)
 
     def admitted(self) -> pd.Series:
         if "admitted" not in self.source.columns:
@@ -261,9 +341,9 @@ class _Checker:
     def count(self, field: str) -> pd.Series:
         raw = self.text(field)
         number = pd.to_numeric(raw, errors="coerce")
-        invalid = number.isna() | (number < 0) | (number % 1 != 0)
-        self.fail(invalid & (raw != ""), field, "not a whole number of 0 or more")
-        return number.astype("Int32").astype(object).where(number.notna(), None)
+        invalid = number.isna() | (number < 0) | (number % 1 != 0) | (number > 10_000)
+        self.fail(invalid & (raw != ""), field, "not a whole number from 0 to 10,000")
+        return number.where(~invalid).astype("Int32").astype(object).where(~invalid, None)
 
     def coordinates(self, bbox: tuple[float, float, float, float]) -> tuple[pd.Series, pd.Series]:
         lon_raw, lat_raw = self.text("lon"), self.text("lat")
@@ -283,7 +363,14 @@ class _Checker:
 
 
 def _parse_datetime(raw: pd.Series, fmt: str) -> pd.Series:
-    """Parse text to timestamps; anything unparseable becomes NaT (reported by the caller)."""
-    blank = raw == ""
-    parsed = pd.to_datetime(raw.where(~blank, None), format=fmt, errors="coerce")
-    return parsed.astype("datetime64[us]")
+    """Parse text to local timestamps, each distinct text once; anything unparseable
+    becomes NaT (reported by the caller). A time with a UTC offset is converted to UK time."""
+    codes, uniques = pd.factorize(raw.where(raw != "", None), use_na_sentinel=True)
+    text = pd.Series(uniques, dtype=object)
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
+    offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True) if fmt == _ISO else False
+    local = parsed.dt.tz_convert(UK_TIME).dt.tz_localize(None)
+    naive = parsed.dt.tz_localize(None)
+    values = naive.where(~offset, local) if fmt == _ISO else naive
+    table = np.append(values.to_numpy(dtype="datetime64[us]"), np.datetime64("NaT", "us"))
+    return pd.Series(table[codes], index=raw.index)
