@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -108,12 +109,16 @@ def file_sha256(path: Path) -> str:
 
 
 def incident_ids(kind: str, site: str, record_ids: pd.Series) -> np.ndarray:
-    """Stable ids: the same record from the same site always hashes to the same id."""
-    prefix = f"{kind}|{site}|"
-    return np.array(
-        [hashlib.sha256((prefix + rid).encode()).hexdigest()[:24] for rid in record_ids],
-        dtype=object,
-    )
+    """Stable ids: the same record from the same site always hashes to the same id (the
+    first 24 hex digits of SHA-256 of "kind|site|record id"; DuckDB hashes in parallel)."""
+    ids = pa.table({"rid": pa.array(record_ids.to_numpy(dtype=object), pa.string())})
+    with duckdb.connect() as con:
+        con.register("ids", ids)
+        out = con.sql(
+            "SELECT substr(sha256($prefix || rid), 1, 24) FROM ids",
+            params={"prefix": f"{kind}|{site}|"},
+        ).to_arrow_table()
+    return out.column(0).to_numpy(zero_copy_only=False).astype(object)
 
 
 def ingest_file(
@@ -264,7 +269,7 @@ def _incidents(
     place = _resolve(texts.where(~has_point, None), source, resolver)
     take = ~has_point & ~np.isnan(place["lon"])
     lon[take], lat[take] = place["lon"][take], place["lat"][take]
-    location_type = fields["location_type"].to_numpy(dtype=object)
+    location_type = fields["location_type"].astype(object).to_numpy()
     guessed = (location_type == "unknown") & ~has_point
     location_type = np.where(guessed, place["location_type"], location_type)
     occurred = pa.array(fields["occurred_at"].to_numpy(dtype="datetime64[us]"))
@@ -275,9 +280,9 @@ def _incidents(
         "batch_id": np.full(n, batch_id, dtype=object),
         "occurred_at": occurred,
         "occurred_date": pc.cast(occurred, pa.date32()),
-        "time_known": fields["time_known"].to_numpy(dtype=bool),
+        "time_known": fields["time_known"],
         "arrived_at": pa.array(fields["arrived_at"].to_numpy(dtype="datetime64[us]")),
-        "location_text": texts.to_numpy(dtype=object),
+        "location_text": texts,
         "location_type": location_type,
         "place_id": np.where(has_point, None, place["place_id"]),
         "place_name": np.where(has_point, None, place["place_name"]),
@@ -287,22 +292,28 @@ def _incidents(
         "lat": lat,
     }
     for name in ("weapon", "relationship", "age_band", "sex", "crime_type", "admitted"):
-        columns[name] = fields[name].to_numpy(dtype=object)
-    columns["assailants"] = fields["assailants"].to_numpy(dtype=object)
+        columns[name] = fields[name]
+    columns["assailants"] = fields["assailants"]
+    located = ~(np.isnan(lon) | np.isnan(lat))
     for layer in layers:
         if layer.layer in AREA_LAYERS:
-            columns[layer.layer] = np.asarray(layer.assign(lon, lat), dtype=object)
+            codes = np.full(n, None, dtype=object)
+            codes[located] = layer.assign(lon[located], lat[located])
+            columns[layer.layer] = codes
     arrays = [_arrow(columns.get(f.name), f.type, n) for f in INCIDENT_SCHEMA]
     return pa.Table.from_arrays(arrays, schema=INCIDENT_SCHEMA)
 
 
 def _arrow(values, kind: pa.DataType, n: int) -> pa.Array:
-    """One column as Arrow: missing markers (None, NaN, NaT, pd.NA) become nulls."""
+    """One column as Arrow: missing markers (None, NaN, NaT, pd.NA) become nulls, and
+    categorical codes become their text."""
     if values is None:
         return pa.nulls(n, kind)
-    if isinstance(values, pa.Array | pa.ChunkedArray):
-        return values.cast(kind)
-    return pa.array(values, type=kind, from_pandas=True)
+    if isinstance(values, pd.Series):
+        values = pa.array(values, from_pandas=True)
+    elif not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(values, type=kind, from_pandas=True)
+    return values.cast(kind)
 
 
 def _resolve(texts: pd.Series, source: SourceConfig, resolver: Resolver) -> dict[str, np.ndarray]:
@@ -342,26 +353,27 @@ def _quarantine(
 ) -> pa.Table:
     bad = sorted(checked.problems)
     record_ids = checked.record_ids.loc[bad]
-    known = record_ids != ""
+    known = (record_ids != "").to_numpy()
     incident = np.full(len(bad), None, dtype=object)
-    incident[known.to_numpy()] = incident_ids(source.kind, source.site, record_ids[known])
-    resubmits = _resubmitted(frame).loc[bad]
-    rows = []
-    for i, index in enumerate(bad):
-        problems = checked.problems[index]
-        rows.append(
-            {
-                "batch_id": batch_id,
-                "source": source.name,
-                "file": file,
-                "row_number": int(frame.at[index, ROW_NUMBER]),
-                "column_name": problems[0].column,
-                "value": problems[0].value,
-                "reason": "; ".join(f"{p.column}: {p.reason}" for p in problems),
-                "raw": checked.raw[index],
-                "record_id": record_ids.iloc[i] or None,
-                "incident_id": incident[i],
-                "resubmits": None if pd.isna(resubmits.iloc[i]) else int(resubmits.iloc[i]),
-            }
-        )
-    return pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
+    incident[known] = incident_ids(source.kind, source.site, record_ids[known])
+    problems = [checked.problems[index] for index in bad]
+    return pa.table(
+        {
+            "batch_id": pa.array([batch_id] * len(bad), pa.string()),
+            "source": pa.array([source.name] * len(bad), pa.string()),
+            "file": pa.array([file] * len(bad), pa.string()),
+            "row_number": pa.array(frame.loc[bad, ROW_NUMBER].to_numpy(), pa.int64()),
+            "column_name": pa.array([p[0].column for p in problems], pa.string()),
+            "value": pa.array([p[0].value for p in problems], pa.string()),
+            "reason": pa.array(
+                ["; ".join(f"{x.column}: {x.reason}" for x in p) for p in problems], pa.string()
+            ),
+            "raw": pa.array([checked.raw[index] for index in bad], pa.string()),
+            "record_id": pa.array(
+                record_ids.where(record_ids != ""), pa.string(), from_pandas=True
+            ),
+            "incident_id": pa.array(incident, pa.string()),
+            "resubmits": pa.array(_resubmitted(frame).loc[bad], pa.int64(), from_pandas=True),
+        },
+        schema=QUARANTINE_SCHEMA,
+    )

@@ -51,10 +51,10 @@ _KIN_WORDS = (
     "partner|partners|neighbour|neighbours|boyfriend|girlfriend|husband|wife|someone|"
     "somebody|his|her|their|my|own"
 )
+_HOME_WORDS = r"['’]s?\s+(?i:house|flat|home|address|place|bedsit)\b"
 # "Dave Jones's flat", "Kelly's house": a named person's home.
 _POSSESSIVE_NAME = re.compile(
-    rf"\b(?!(?i:{_KIN_WORDS})\b){_NAME_WORD}(?:\s+{_NAME_WORD})?(?=['’]s?\s+"
-    r"(?i:house|flat|home|address|place|bedsit)\b)"
+    rf"\b(?!(?i:{_KIN_WORDS})\b){_NAME_WORD}(?:\s+{_NAME_WORD})?(?={_HOME_WORDS})"
 )
 _NAME = re.compile(
     rf"\b(?i:{_PERSON_WORDS})\.?:?\s+"
@@ -68,6 +68,10 @@ _HOUSE_NUMBER = re.compile(
     r"way|place|pl|court|ct|gardens|gdns|grove|walk|row|square|sq|view|rise|hill|parade)\b)",
     re.IGNORECASE,
 )
+
+# Every pattern needs a digit, an @, a word introducing a person or a possessive home:
+# text with none of them (most location texts) skips the patterns.
+_MAYBE_IDENTIFIER = re.compile(rf"\d|@|\b(?i:{_PERSON_WORDS})\b|{_HOME_WORDS}")
 
 REDACTED = "[removed]"
 
@@ -96,6 +100,8 @@ def scrub(text: str | None, dates: bool = True) -> Cleaned:
     person or before "'s house"; ``dates=False`` keeps dates, for a date column's text."""
     if text is None:
         return Cleaned(None, ())
+    if not _MAYBE_IDENTIFIER.search(text):
+        return Cleaned(re.sub(r"\s{2,}", " ", text).strip(), ())
     removed: list[str] = []
 
     def replace(kind: str, replacement: str):
@@ -153,9 +159,11 @@ def scrub_column(texts: pd.Series) -> tuple[pd.Series, dict[str, int]]:
 def nhs_number_share(values: pd.Series) -> tuple[int, float]:
     """How many non-blank values are valid NHS numbers (spaces ignored), and what share of
     the non-blank values they are: record ids must not be NHS numbers."""
-    text = values.astype(str).str.replace(r"[\s-]", "", regex=True)
+    text = values.astype("str")
     text = text[text != ""]
-    ten = text[text.str.fullmatch(r"\d{10}")]
+    length = text.str.len()
+    ten = text[(length >= 10) & (length <= 12)].str.replace(r"[\s-]", "", regex=True)
+    ten = ten[ten.str.fullmatch(r"\d{10}")]
     if ten.empty:
         return 0, 0.0
     digits = np.frombuffer("".join(ten).encode("ascii"), dtype=np.uint8).reshape(-1, 10) - 48

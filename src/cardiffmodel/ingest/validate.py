@@ -15,6 +15,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cardiffmodel.config import SourceConfig
 from cardiffmodel.ingest.privacy import nhs_number_share, scrub
@@ -122,8 +124,7 @@ def validate(
     out["location_text"] = _blank_to_none(check.text("location_text"))
 
     bad = sorted(problems)
-    raw = {i: _raw_row(frame, source, i) for i in bad}
-    return Validated(out.drop(index=bad), dict(problems), raw, record_id)
+    return Validated(out.drop(index=bad), dict(problems), _raw_rows(frame, source, bad), record_id)
 
 
 def _record_ids(check: _Checker, file: str) -> pd.Series:
@@ -159,7 +160,7 @@ def _content_ids(check: _Checker) -> pd.Series:
 
 
 def _blank_to_none(text: pd.Series) -> pd.Series:
-    return text.astype(object).where(text != "", None)
+    return text.where(text != "")
 
 
 def _occurred_field(source: SourceConfig) -> str:
@@ -183,14 +184,21 @@ def _as_list(spec: str | list[str]) -> list[str]:
     return [spec] if isinstance(spec, str) else list(spec)
 
 
-def _raw_row(frame: pd.DataFrame, source: SourceConfig, index: int) -> str:
-    """The mapped cells of a rejected row, as JSON. The quarantine is inside the store,
+def _raw_rows(frame: pd.DataFrame, source: SourceConfig, rows: list[int]) -> dict[int, str]:
+    """The mapped cells of rejected rows, as JSON. The quarantine is inside the store,
     beyond the privacy boundary: every value is scrubbed, dates of birth are left out."""
-    raw = {}
+    shown: dict[tuple[str, str], str] = {}  # rejected rows repeat codes and dates
+    cells = {}
     for name, spec in source.columns.items():
         for column in _as_list(spec):
-            raw[column] = _shown(name, str(frame.at[index, column]))
-    return json.dumps(raw, ensure_ascii=False)
+            values = frame.loc[rows, column].astype(str)
+            cells[column] = [
+                shown.get((name, v)) or shown.setdefault((name, v), _shown(name, v)) for v in values
+            ]
+    return {
+        index: json.dumps({c: values[i] for c, values in cells.items()}, ensure_ascii=False)
+        for i, index in enumerate(rows)
+    }
 
 
 def _shown(field: str, value: str) -> str:
@@ -208,19 +216,22 @@ class _Checker:
         self.source = source
         self.problems = problems
         self.failed: dict[str, pd.Series] = {}
+        self._texts: dict[str, pd.Series] = {}
 
     def column_name(self, field: str) -> str:
         return " + ".join(_as_list(self.source.columns[field]))
 
     def text(self, field: str) -> pd.Series:
         """The stripped text of a mapped field; empty strings where it is not mapped."""
-        if field not in self.source.columns:
-            return pd.Series("", index=self.frame.index, dtype=object)
-        columns = _as_list(self.source.columns[field])
-        joined = self.frame[columns[0]].astype(str).str.strip()
-        for column in columns[1:]:
-            joined = joined + " " + self.frame[column].astype(str).str.strip()
-        return joined.str.strip()
+        if field not in self._texts:
+            if field not in self.source.columns:
+                return pd.Series("", index=self.frame.index, dtype="str")
+            columns = _as_list(self.source.columns[field])
+            joined = self.frame[columns[0]].astype("str").str.strip()
+            for column in columns[1:]:
+                joined = joined + " " + self.frame[column].astype("str").str.strip()
+            self._texts[field] = joined.str.strip() if len(columns) > 1 else joined
+        return self._texts[field]
 
     def fail(self, mask: pd.Series, field: str, reason: str, values: pd.Series | None = None):
         mask = mask.fillna(False).astype(bool)
@@ -277,22 +288,29 @@ class _Checker:
         return day + offset, clock.notna() & day.notna()
 
     def code(self, field: str) -> pd.Series:
-        """Translate a coded field to its code list; blank means unknown."""
-        unknown = pd.Series("unknown", index=self.frame.index, dtype=object)
+        """Translate a coded field to its code list (a categorical); blank means unknown."""
+        allowed = list(CODE_LISTS.get(field) or AGE_BANDS)
         if field not in self.source.columns:
-            return unknown
+            return _categorical(np.full(len(self.frame), allowed.index("unknown")), allowed, self)
         raw = self.text(field)
-        allowed = CODE_LISTS.get(field) or AGE_BANDS
         table = {**{c: c for c in allowed}, **self.source.codes.get(field, {})}
-        mapped = raw.str.lower().map(table)
-        invalid = mapped.isna() & (raw != "")
+        codes, uniques = pd.factorize(raw)
+        mapped = ["unknown" if u == "" else table.get(u.lower()) for u in uniques]
+        wrong = sorted({m for m in mapped if m is not None and m not in allowed})
+        if wrong:
+            raise FileRejected(
+                f"cardiff.toml [sources.codes.{field}] of source {self.source.name!r} maps to "
+                f"{wrong}, which are not codes of {field}: expected {allowed}"
+            )
+        invalid = np.array([m is None for m in mapped], dtype=bool)
         self.fail(
-            invalid,
+            pd.Series(invalid[codes], index=raw.index),
             field,
             f"unknown code for {field}: expected one of "
             f"{sorted(set(self.source.codes.get(field, {})) or set(allowed))}",
         )
-        return mapped.where(mapped.notna(), unknown).astype(object)
+        position = np.array([allowed.index(m or "unknown") for m in mapped], dtype=np.int64)
+        return _categorical(position[codes], allowed, self)
 
     def age(self, occurred_at: pd.Series, coded: pd.Series) -> pd.Series:
         """The age band: from the date of birth at the assault date, else from the age in
@@ -308,19 +326,18 @@ class _Checker:
             self.fail(years > OLDEST, "date_of_birth", f"an age over {OLDEST} at the assault")
         if "age" in self.source.columns:
             raw = self.text("age")
-            stated = pd.to_numeric(raw, errors="coerce")
+            stated = _numbers(raw)
             self.fail(stated.isna() & (raw != ""), "age", "not a number of years")
             self.fail((stated < 0) | (stated > OLDEST), "age", f"an age outside 0-{OLDEST} years")
             years = years.fillna(stated)
-        known = years.between(0, OLDEST)
-        bands = np.array(AGE_BANDS[:-1], dtype=object)
-        index = np.searchsorted(_AGE_EDGES, years.fillna(-1).to_numpy(), side="right") - 1
-        banded = pd.Series(bands[np.clip(index, 0, len(bands) - 1)], index=years.index)
-        return banded.where(known, coded).astype(object)
+        known = years.between(0, OLDEST).to_numpy()
+        band = np.searchsorted(_AGE_EDGES, years.fillna(-1).to_numpy(), side="right") - 1
+        position = np.where(known, np.clip(band, 0, len(_AGE_EDGES) - 1), coded.cat.codes)
+        return _categorical(position, list(AGE_BANDS), self)
 
     def admitted(self) -> pd.Series:
         if "admitted" not in self.source.columns:
-            return pd.Series(None, index=self.frame.index, dtype=object)
+            return pd.Series(pd.NA, index=self.frame.index, dtype="boolean")
         raw = self.text("admitted")
         table = {
             "true": True,
@@ -330,25 +347,26 @@ class _Checker:
                 for k, v in self.source.codes.get("admitted", {}).items()
             },
         }
-        mapped = raw.str.lower().map(table)
+        codes, uniques = pd.factorize(raw)
+        mapped = pd.array([table.get(u.lower()) for u in uniques] + [None], dtype="boolean")
+        result = pd.Series(mapped[codes], index=raw.index, dtype="boolean")
         self.fail(
-            mapped.isna() & (raw != ""),
+            result.isna() & (raw != ""),
             "admitted",
             f"unknown code for admitted: expected one of {sorted(table)}",
         )
-        return mapped.astype(object).where(mapped.notna(), None)
+        return result
 
     def count(self, field: str) -> pd.Series:
         raw = self.text(field)
-        number = pd.to_numeric(raw, errors="coerce")
+        number = _numbers(raw)
         invalid = number.isna() | (number < 0) | (number % 1 != 0) | (number > 10_000)
         self.fail(invalid & (raw != ""), field, "not a whole number from 0 to 10,000")
-        return number.where(~invalid).astype("Int32").astype(object).where(~invalid, None)
+        return number.where(~invalid).astype("Int32")
 
     def coordinates(self, bbox: tuple[float, float, float, float]) -> tuple[pd.Series, pd.Series]:
         lon_raw, lat_raw = self.text("lon"), self.text("lat")
-        lon = pd.to_numeric(lon_raw, errors="coerce")
-        lat = pd.to_numeric(lat_raw, errors="coerce")
+        lon, lat = _numbers(lon_raw), _numbers(lat_raw)
         self.fail(lon.isna() & (lon_raw != ""), "lon", "not a number (longitude)")
         self.fail(lat.isna() & (lat_raw != ""), "lat", "not a number (latitude)")
         outside = ~(lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3]))
@@ -359,18 +377,51 @@ class _Checker:
             f"coordinates outside the region {bbox} ([project] region_bbox in cardiff.toml)",
             values=lon_raw + ", " + lat_raw,
         )
-        return lon.astype(float), lat.astype(float)
+        return lon, lat
+
+
+def _categorical(position: np.ndarray, categories: list[str], check: _Checker) -> pd.Series:
+    return pd.Series(
+        pd.Categorical.from_codes(position, categories=categories), index=check.frame.index
+    )
+
+
+def _numbers(raw: pd.Series) -> pd.Series:
+    """Text to floats (NaN where not a number), each distinct text once; finite only."""
+    codes, uniques = pd.factorize(raw)
+    parsed = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").astype(float)
+    parsed = parsed.where(np.isfinite(parsed))
+    return pd.Series(parsed.to_numpy()[codes], index=raw.index)
 
 
 def _parse_datetime(raw: pd.Series, fmt: str) -> pd.Series:
     """Parse text to local timestamps, each distinct text once; anything unparseable
-    becomes NaT (reported by the caller). A time with a UTC offset is converted to UK time."""
-    codes, uniques = pd.factorize(raw.where(raw != "", None), use_na_sentinel=True)
+    becomes NaT (reported by the caller).
+
+    An explicit format is parsed by pyarrow and kept only where formatting the result
+    gives the text back: pyarrow rolls 31/02 over to 03/03, which that check catches.
+    Other texts (and ISO 8601, where a time with a UTC offset becomes UK time) go
+    through pandas.
+    """
+    codes, uniques = pd.factorize(raw.where(raw != ""), use_na_sentinel=True)
     text = pd.Series(uniques, dtype=object)
+    values = np.full(len(text), np.datetime64("NaT", "us"))
+    slow = np.ones(len(text), dtype=bool)
+    if fmt != _ISO and "%f" not in fmt and len(text):
+        arrow = pa.array(text, pa.string())
+        fast = pc.strptime(arrow, format=fmt, unit="s", error_is_null=True)
+        exact = pc.fill_null(pc.equal(pc.strftime(fast, format=fmt), arrow), False)
+        slow = ~exact.to_numpy(zero_copy_only=False)
+        values[~slow] = fast.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)[~slow]
+    if slow.any():
+        values[slow] = _pandas_datetimes(text[slow], fmt)
+    return pd.Series(np.append(values, np.datetime64("NaT", "us"))[codes], index=raw.index)
+
+
+def _pandas_datetimes(text: pd.Series, fmt: str) -> np.ndarray:
     parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
-    offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True) if fmt == _ISO else False
-    local = parsed.dt.tz_convert(UK_TIME).dt.tz_localize(None)
     naive = parsed.dt.tz_localize(None)
-    values = naive.where(~offset, local) if fmt == _ISO else naive
-    table = np.append(values.to_numpy(dtype="datetime64[us]"), np.datetime64("NaT", "us"))
-    return pd.Series(table[codes], index=raw.index)
+    if fmt == _ISO:
+        offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+        naive = naive.where(~offset, parsed.dt.tz_convert(UK_TIME).dt.tz_localize(None))
+    return naive.to_numpy(dtype="datetime64[us]")
