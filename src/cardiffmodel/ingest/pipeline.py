@@ -32,7 +32,7 @@ from cardiffmodel.ingest.readers import (
     FileRejected,
     read_extract,
 )
-from cardiffmodel.ingest.validate import Validated, validate
+from cardiffmodel.ingest.validate import Validated, mapped_columns, validate
 from cardiffmodel.schema import AREA_LAYERS, INCIDENT_SCHEMA
 from cardiffmodel.store.duckdb_store import (
     QUARANTINE_SCHEMA,
@@ -184,7 +184,7 @@ def prepare_batch(
         period_start=period[0] if period else None,
         period_end=period[1] if period else None,
     )
-    mapped = {c for spec in source.columns.values() for c in _as_list(spec)}
+    mapped = set(mapped_columns(source))
     return PreparedBatch(
         record=record,
         incidents=incidents,
@@ -221,10 +221,6 @@ def commit_batch(store: Store, prepared: PreparedBatch) -> IngestResult:
         identifiers_removed=prepared.identifiers_removed,
         columns_not_read=prepared.columns_not_read,
     )
-
-
-def _as_list(spec: str | list[str]) -> list[str]:
-    return [spec] if isinstance(spec, str) else list(spec)
 
 
 def _keep_crime_types(

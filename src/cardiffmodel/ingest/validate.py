@@ -149,7 +149,7 @@ def _record_ids(check: _Checker, file: str) -> pd.Series:
 def _content_ids(check: _Checker) -> pd.Series:
     """A hash of the mapped cells plus the row's occurrence among identical rows: the same
     extract re-sent gives the same ids, and two identical attendances stay two."""
-    columns = sorted({c for spec in check.source.columns.values() for c in _as_list(spec)})
+    columns = sorted(mapped_columns(check.source))
     content = check.frame[columns[0]].str.strip()
     for column in columns[1:]:
         content = content + "\x1f" + check.frame[column].str.strip()
@@ -168,8 +168,7 @@ def _occurred_field(source: SourceConfig) -> str:
 
 
 def _check_columns(frame: pd.DataFrame, source: SourceConfig, file: str) -> None:
-    wanted = [c for spec in source.columns.values() for c in _as_list(spec)]
-    missing = [c for c in dict.fromkeys(wanted) if c not in frame.columns]
+    missing = [c for c in mapped_columns(source) if c not in frame.columns]
     if missing:
         present = [c for c in frame.columns if not c.startswith("__")]
         raise FileRejected(
@@ -182,6 +181,11 @@ def _check_columns(frame: pd.DataFrame, source: SourceConfig, file: str) -> None
 
 def _as_list(spec: str | list[str]) -> list[str]:
     return [spec] if isinstance(spec, str) else list(spec)
+
+
+def mapped_columns(source: SourceConfig) -> list[str]:
+    """The file columns a source's mapping reads, each once, in mapping order."""
+    return list(dict.fromkeys(c for spec in source.columns.values() for c in _as_list(spec)))
 
 
 def _raw_rows(frame: pd.DataFrame, source: SourceConfig, rows: list[int]) -> dict[int, str]:
