@@ -191,13 +191,13 @@ def mapped_columns(source: SourceConfig) -> list[str]:
 def _raw_rows(frame: pd.DataFrame, source: SourceConfig, rows: list[int]) -> dict[int, str]:
     """The mapped cells of rejected rows, as JSON. The quarantine is inside the store,
     beyond the privacy boundary: every value is scrubbed, dates of birth are left out."""
-    shown: dict[tuple[str, str], str] = {}  # rejected rows repeat codes and dates
+    kept: dict[tuple[str, str], str] = {}  # rejected rows repeat codes and dates
     cells = {}
     for name, spec in source.columns.items():
         for column in _as_list(spec):
             values = frame.loc[rows, column].astype(str)
             cells[column] = [
-                shown.get((name, v)) or shown.setdefault((name, v), _shown(name, v)) for v in values
+                kept.get((name, v)) or kept.setdefault((name, v), _kept(name, v)) for v in values
             ]
     return {
         index: json.dumps({c: values[i] for c, values in cells.items()}, ensure_ascii=False)
@@ -206,9 +206,17 @@ def _raw_rows(frame: pd.DataFrame, source: SourceConfig, rows: list[int]) -> dic
 
 
 def _shown(field: str, value: str) -> str:
-    """A value as it may be kept in the quarantine."""
+    """A value as a problem may quote it."""
     if field in PRIVATE_FIELDS:
         return WITHHELD if value.strip() else ""
+    return _kept(field, value)
+
+
+def _kept(field: str, value: str) -> str:
+    """A cell as the quarantine may keep it (and export it for correction): scrubbed, and
+    blank for a date of birth, which a corrected row then goes without."""
+    if field in PRIVATE_FIELDS:
+        return ""
     return scrub(value, dates=field not in DATE_FIELDS).text or ""
 
 
