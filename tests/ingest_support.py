@@ -79,3 +79,13 @@ def ed_row(ref: str, day: int = 5, weapon: str = "Bottle", where: str = "o/s Wal
         where,
         weapon,
     ]
+
+
+def many_rows(path: Path, count: int, prefix: str = "B", start: int = 0) -> Path:
+    """A long extract of valid rows with distinct record ids (and a few repeated texts)."""
+    places = ("o/s Walkabout", "Queen St", "pts home", "town", "nr castle")
+    rows = (
+        ed_row(f"{prefix}{i:07d}", day=1 + i % 28, where=places[i % len(places)])
+        for i in range(start, start + count)
+    )
+    return write_csv(path, list(rows))
