@@ -4,16 +4,19 @@ doubled, corrections of quarantined rows, withdrawal, and the data-quality summa
 from __future__ import annotations
 
 import csv
+import hashlib
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from cardiffmodel.analysis.quality import monthly_quality
 from cardiffmodel.cli import main
 from cardiffmodel.config import CONFIG_NAME
+from cardiffmodel.ingest.pipeline import incident_ids
 from ingest_support import ed_row, make_project, write_csv
 
 
@@ -257,3 +260,11 @@ def test_unknown_source_and_missing_file_are_clear(tmp_path, shared_data):
     assert result.exit_code != 0 and "no source named 'nope'" in result.output
     (missing,) = project.ingest("uhw", [tmp_path / "absent.csv"])
     assert missing.skipped == f"rejected: {tmp_path / 'absent.csv'}: file not found"
+
+
+def test_incident_ids_are_the_same_whichever_way_they_are_hashed():
+    many = pd.Series([f"A{i}" for i in range(60_000)])
+    bulk = incident_ids("ed", "7A4BV", many)
+    few = incident_ids("ed", "7A4BV", many.iloc[[0, 1, 59_999]])
+    assert list(bulk[[0, 1, 59_999]]) == list(few)
+    assert few[0] == hashlib.sha256(b"ed|7A4BV|A0").hexdigest()[:24]

@@ -41,6 +41,8 @@ from cardiffmodel.store.duckdb_store import (
     Store,
 )
 
+_BULK_HASH = 50_000  # rows from which DuckDB hashes record ids faster than hashlib
+
 
 class Resolver(Protocol):
     """Turns free-text locations into places (places.matcher.Matcher); injected so that
@@ -110,13 +112,18 @@ def file_sha256(path: Path) -> str:
 
 def incident_ids(kind: str, site: str, record_ids: pd.Series) -> np.ndarray:
     """Stable ids: the same record from the same site always hashes to the same id (the
-    first 24 hex digits of SHA-256 of "kind|site|record id"; DuckDB hashes in parallel)."""
+    first 24 hex digits of SHA-256 of "kind|site|record id")."""
+    prefix = f"{kind}|{site}|"
+    if len(record_ids) < _BULK_HASH:
+        return np.array(
+            [hashlib.sha256((prefix + rid).encode()).hexdigest()[:24] for rid in record_ids],
+            dtype=object,
+        )
     ids = pa.table({"rid": pa.array(record_ids.to_numpy(dtype=object), pa.string())})
-    with duckdb.connect() as con:
+    with duckdb.connect() as con:  # hashes on every core; starting it costs ~50 ms
         con.register("ids", ids)
         out = con.sql(
-            "SELECT substr(sha256($prefix || rid), 1, 24) FROM ids",
-            params={"prefix": f"{kind}|{site}|"},
+            "SELECT substr(sha256($prefix || rid), 1, 24) FROM ids", params={"prefix": prefix}
         ).to_arrow_table()
     return out.column(0).to_numpy(zero_copy_only=False).astype(object)
 
