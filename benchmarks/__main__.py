@@ -9,6 +9,7 @@ import time
 MODULES = (
     "benchmarks.forecast_bench",
     "benchmarks.rises_bench",
+    "benchmarks.ingest_bench",
 )
 
 

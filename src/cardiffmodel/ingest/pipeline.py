@@ -110,14 +110,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def incident_ids(kind: str, site: str, record_ids: pd.Series) -> np.ndarray:
+def incident_ids(kind: str, site: str, record_ids: pd.Series) -> pa.Array:
     """Stable ids: the same record from the same site always hashes to the same id (the
     first 24 hex digits of SHA-256 of "kind|site|record id")."""
     prefix = f"{kind}|{site}|"
     if len(record_ids) < _BULK_HASH:
-        return np.array(
+        return pa.array(
             [hashlib.sha256((prefix + rid).encode()).hexdigest()[:24] for rid in record_ids],
-            dtype=object,
+            pa.string(),
         )
     ids = pa.table({"rid": pa.array(record_ids.to_numpy(dtype=object), pa.string())})
     with duckdb.connect() as con:  # hashes on every core; starting it costs ~50 ms
@@ -125,7 +125,7 @@ def incident_ids(kind: str, site: str, record_ids: pd.Series) -> np.ndarray:
         out = con.sql(
             "SELECT substr(sha256($prefix || rid), 1, 24) FROM ids", params={"prefix": prefix}
         ).to_arrow_table()
-    return out.column(0).to_numpy(zero_copy_only=False).astype(object)
+    return out.column(0).combine_chunks()
 
 
 def ingest_file(
@@ -358,7 +358,8 @@ def _quarantine(
     record_ids = checked.record_ids.loc[bad]
     known = (record_ids != "").to_numpy()
     incident = np.full(len(bad), None, dtype=object)
-    incident[known] = incident_ids(source.kind, source.site, record_ids[known])
+    ids = incident_ids(source.kind, source.site, record_ids[known])
+    incident[known] = ids.to_numpy(zero_copy_only=False)
     problems = [checked.problems[index] for index in bad]
     return pa.table(
         {

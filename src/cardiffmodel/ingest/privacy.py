@@ -73,6 +73,8 @@ _HOUSE_NUMBER = re.compile(
 # text with none of them (most location texts) skips the patterns.
 _MAYBE_IDENTIFIER = re.compile(rf"\d|@|\b(?i:{_PERSON_WORDS})\b|{_HOME_WORDS}")
 
+_SPACES = re.compile(r"\s{2,}")
+
 REDACTED = "[removed]"
 
 
@@ -101,7 +103,7 @@ def scrub(text: str | None, dates: bool = True) -> Cleaned:
     if text is None:
         return Cleaned(None, ())
     if not _MAYBE_IDENTIFIER.search(text):
-        return Cleaned(re.sub(r"\s{2,}", " ", text).strip(), ())
+        return Cleaned(_SPACES.sub(" ", text).strip(), ())
     removed: list[str] = []
 
     def replace(kind: str, replacement: str):
@@ -127,7 +129,7 @@ def scrub(text: str | None, dates: bool = True) -> Cleaned:
     text = _HOUSE_NUMBER.sub(replace("house_number", ""), text)
     text = _NAME.sub(lambda m: _drop_name(m, removed), text)
     text = _POSSESSIVE_NAME.sub(replace("name", REDACTED), text)
-    return Cleaned(re.sub(r"\s{2,}", " ", text).strip(), tuple(removed))
+    return Cleaned(_SPACES.sub(" ", text).strip(), tuple(removed))
 
 
 def _drop_name(match: re.Match[str], removed: list[str]) -> str:

@@ -74,8 +74,7 @@ def read_extract(path: Path, source: SourceConfig, preamble: Sequence[str] = ())
         found, skipped = _preamble(path, rows, preamble)
         extract = _from_rows(path, rows[skipped:], skipped, found)
     else:
-        text = _utf8(path, source.encoding)
-        extract = _read_csv(path, text, source.delimiter, preamble)
+        extract = _read_text(path, source, preamble)
     if extract.frame.empty:
         raise FileRejected(f"{path}: the file has a header but no records")
     return extract
@@ -84,35 +83,42 @@ def read_extract(path: Path, source: SourceConfig, preamble: Sequence[str] = ())
 # ---- encodings -----------------------------------------------------------------------
 
 
-def _utf8(path: Path, encoding: str) -> bytes:
-    """The file's bytes as UTF-8 without a byte-order mark, or a clear rejection.
+class _NotUtf8(Exception):
+    """pyarrow found bytes that are not UTF-8."""
 
-    ``auto`` reads UTF-8 (with or without a byte-order mark) and falls back to Windows
-    cp1252, the two encodings hospital and police systems export in.
+
+def _read_text(path: Path, source: SourceConfig, preamble: Sequence[str]) -> Extract:
+    """Read a delimited file in its declared encoding, or a clear rejection.
+
+    UTF-8 (with or without a byte-order mark) is checked by pyarrow as it parses, so a
+    large file is not decoded twice; ``auto`` falls back to Windows cp1252, the two
+    encodings hospital and police systems export in.
     """
     raw = path.read_bytes()
     if not raw.strip():
         raise FileRejected(f"{path}: the file is empty")
-    name = encoding.lower()
-    if name in UTF8 or name == "auto":
-        body = raw.removeprefix(b"\xef\xbb\xbf")
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError as err:
-            if name == "auto":
-                return _transcode(path, raw, "cp1252")
+    name = source.encoding.lower()
+    if name not in UTF8 and name != "auto":
+        if not raw.isascii() and _is_utf8(raw):
             raise FileRejected(
-                f"{path}: not readable as {encoding} ({_where(raw, err.start)}): check the "
-                "source's encoding in cardiff.toml; files saved by Excel on Windows are "
+                f"{path}: encoding is set to {source.encoding} but the file is UTF-8 (its "
+                'accented letters would be garbled): set encoding = "utf-8" for this source'
+            )
+        return _read_csv(path, _transcode(path, raw, name), source.delimiter, preamble)
+    try:
+        return _read_csv(path, raw.removeprefix(b"\xef\xbb\xbf"), source.delimiter, preamble)
+    except _NotUtf8:
+        if name == "auto":
+            return _read_csv(path, _transcode(path, raw, "cp1252"), source.delimiter, preamble)
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise FileRejected(
+                f"{path}: not readable as {source.encoding} ({_where(raw, err.start)}): check "
+                "the source's encoding in cardiff.toml; files saved by Excel on Windows are "
                 "usually cp1252"
             ) from err
-        return body
-    if not raw.isascii() and _is_utf8(raw):
-        raise FileRejected(
-            f"{path}: encoding is set to {encoding} but the file is UTF-8 (its accented "
-            'letters would be garbled): set encoding = "utf-8" for this source'
-        )
-    return _transcode(path, raw, encoding)
+        raise
 
 
 def _is_utf8(raw: bytes) -> bool:
@@ -217,6 +223,8 @@ def _parse_csv(path: Path, text: bytes, delimiter: str) -> pd.DataFrame:
             ),
         )
     except pa.ArrowInvalid as err:
+        if "UTF8" in str(err) or "UTF-8" in str(err):
+            raise _NotUtf8 from err
         raise FileRejected(f"{path}: not a valid delimited file: {err}") from err
     header = [str(h).strip() for h in table.slice(0, 1).to_pylist()[0].values()]
     _check_header(path, header)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,10 @@ WITHHELD = "[withheld]"
 _ISO = "ISO8601"
 UK_TIME = "Europe/London"
 _AGE_EDGES = np.array([0, 11, 18, 25, 35, 45, 55, 65])
+# A date, a time or both, shaped so that no phone or NHS number fits.
+_PLAIN_DATE = re.compile(
+    r"(?:\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})?[ T]?(?:\d{1,2}:?\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+)
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,8 @@ def _kept(field: str, value: str) -> str:
     blank for a date of birth, which a corrected row then goes without."""
     if field in PRIVATE_FIELDS:
         return ""
+    if field in DATE_FIELDS and _PLAIN_DATE.fullmatch(value):
+        return value
     return scrub(value, dates=field not in DATE_FIELDS).text or ""
 
 

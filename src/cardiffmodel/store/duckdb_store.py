@@ -60,10 +60,13 @@ QUARANTINE_SCHEMA = pa.schema(
 QUARANTINE_STATES = ("open", "resolved", "superseded", "withdrawn")
 
 _COLUMNS = ", ".join(COLUMN_NAMES)
+
+
 # What a record says, apart from which batch brought it: equal hashes mean a true duplicate.
 # DuckDB's hash() is four times faster than md5 over these columns; should a DuckDB upgrade
 # change it, records re-sent after the upgrade count once as updated, and nothing is lost.
-_CONTENT = "hash({})".format(", ".join(c for c in COLUMN_NAMES if c != "batch_id"))
+def _content(table: str = "") -> str:
+    return "hash({})".format(", ".join(f"{table}{c}" for c in COLUMN_NAMES if c != "batch_id"))
 
 
 def _incident_columns() -> str:
@@ -72,7 +75,7 @@ def _incident_columns() -> str:
 
 _DDL = (
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
-    f"CREATE TABLE IF NOT EXISTS incidents ({_incident_columns()}, PRIMARY KEY (incident_id))",
+    f"CREATE TABLE IF NOT EXISTS incidents ({_incident_columns()})",
     """CREATE TABLE IF NOT EXISTS batches (
         batch_id VARCHAR PRIMARY KEY, source VARCHAR, file VARCHAR, sha256 VARCHAR,
         rows_in INTEGER, accepted INTEGER, duplicates INTEGER, quarantined INTEGER,
@@ -82,6 +85,7 @@ _DDL = (
         batch_id VARCHAR, source VARCHAR, file VARCHAR, row_number BIGINT,
         column_name VARCHAR, value VARCHAR, reason VARCHAR, raw VARCHAR)""",
     # Version 2: what each batch delivered, replaced versions, quarantine follow-up.
+    "INSERT OR IGNORE INTO meta VALUES ('writer', '')",
     "ALTER TABLE batches ADD COLUMN IF NOT EXISTS new INTEGER",
     "ALTER TABLE batches ADD COLUMN IF NOT EXISTS updated INTEGER",
     "ALTER TABLE batches ADD COLUMN IF NOT EXISTS filtered INTEGER",
@@ -166,6 +170,7 @@ class Store:
         self.path = path
         if read_only and not path.exists():
             raise StoreError(f"{path}: no store yet; ingest some data first (cardiff ingest)")
+        self.wait = wait
         self.con = _connect(path, read_only, wait)
         if not read_only:
             self._migrate()
@@ -207,7 +212,7 @@ class Store:
     def _backfill_v1(self) -> None:
         """Stores written before version 2 get their members and quarantine ids."""
         self.con.execute(
-            f"INSERT INTO batch_members SELECT batch_id, incident_id, {_CONTENT} FROM incidents"
+            f"INSERT INTO batch_members SELECT batch_id, incident_id, {_content()} FROM incidents"
         )
         self.con.execute(
             "UPDATE quarantine SET quarantine_id = q.n FROM (SELECT rowid AS r, "
@@ -218,6 +223,28 @@ class Store:
         self.con.execute("UPDATE batches SET new = accepted - duplicates WHERE new IS NULL")
 
     # ---- batches ---------------------------------------------------------------------
+
+    def _begin_writing(self, what: str) -> None:
+        """Begin a transaction that no other writer runs alongside.
+
+        Other processes are kept out by DuckDB's file lock; other connections of this
+        process by updating one row of ``meta`` first, which DuckDB lets only one open
+        transaction do. That is what keeps incident ids unique (the table has no key
+        index, which would double the cost of writing a million rows).
+        """
+        deadline = time.monotonic() + self.wait
+        while True:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                self.con.execute("UPDATE meta SET value = ? WHERE key = 'writer'", [what])
+                return
+            except duckdb.TransactionException:
+                self.con.execute("ROLLBACK")
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(
+                        f"{self.path}: another write has held the store for {self.wait:.0f} s"
+                    ) from None
+                time.sleep(0.05)
 
     def batch_with_sha(self, source: str, sha256: str) -> str | None:
         """The live batch that already brought this exact file, if any."""
@@ -241,7 +268,7 @@ class Store:
         first.
         """
         con = self.con
-        con.execute("BEGIN TRANSACTION")
+        self._begin_writing(batch.batch_id)
         try:
             previous = self.batch_with_sha(batch.source, batch.sha256)
             if previous:
@@ -264,41 +291,39 @@ class Store:
         con = self.con
         con.register("arrived", incidents)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE arriving AS SELECT {_COLUMNS}, {_CONTENT} AS content "
-            "FROM arrived"
-        )
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE compared AS
-            SELECT a.incident_id, a.content, i.batch_id AS current_batch,
+            f"""CREATE OR REPLACE TEMP TABLE arriving AS
+            SELECT a.*, {_content("a.")} AS content, i.batch_id AS current_batch,
                    m.content AS current_content
-            FROM arriving a LEFT JOIN incidents i USING (incident_id)
+            FROM arrived a LEFT JOIN incidents i USING (incident_id)
             LEFT JOIN batch_members m
               ON m.batch_id = i.batch_id AND m.incident_id = i.incident_id"""
         )
-        new, duplicates, updated = con.execute(
+        new, duplicates, updated, repeated = con.execute(
             """SELECT count(*) FILTER (current_batch IS NULL),
                       count(*) FILTER (current_content = content),
                       count(*) FILTER (current_batch IS NOT NULL
-                                       AND current_content IS DISTINCT FROM content)
-               FROM compared"""
+                                       AND current_content IS DISTINCT FROM content),
+                      count(*) - count(DISTINCT incident_id)
+               FROM arriving"""
         ).fetchall()[0]
+        if repeated:
+            raise StoreError(f"batch {batch_id} repeats {repeated} incident ids; nothing stored")
         if updated:
             con.execute(
                 """INSERT INTO held_versions
-                SELECT i.*, c.current_content FROM incidents i JOIN compared c USING (incident_id)
-                WHERE c.current_batch IS NOT NULL AND c.current_content IS DISTINCT FROM c.content
+                SELECT i.*, a.current_content FROM incidents i JOIN arriving a USING (incident_id)
+                WHERE a.current_batch IS NOT NULL AND a.current_content IS DISTINCT FROM a.content
                   AND NOT EXISTS (SELECT 1 FROM held_versions h WHERE h.incident_id = i.incident_id
-                                  AND h.content = c.current_content)"""
+                                  AND h.content = a.current_content)"""
             )
             con.execute(
                 """DELETE FROM incidents WHERE incident_id IN (
-                    SELECT incident_id FROM compared WHERE current_batch IS NOT NULL
+                    SELECT incident_id FROM arriving WHERE current_batch IS NOT NULL
                     AND current_content IS DISTINCT FROM content)"""
             )
         con.execute(
-            f"""INSERT INTO incidents SELECT {_COLUMNS} FROM arriving WHERE incident_id IN (
-                SELECT incident_id FROM compared
-                WHERE current_batch IS NULL OR current_content IS DISTINCT FROM content)"""
+            f"""INSERT INTO incidents SELECT {_COLUMNS} FROM arriving
+            WHERE current_batch IS NULL OR current_content IS DISTINCT FROM content"""
         )
         con.execute(
             "INSERT INTO batch_members SELECT ?, incident_id, content FROM arriving", [batch_id]
@@ -369,7 +394,7 @@ class Store:
         delivered them (then that batch's version is current), its quarantine rows are
         closed, and its file may be ingested again. The batch row stays, marked."""
         con = self.con
-        con.execute("BEGIN TRANSACTION")
+        self._begin_writing(f"withdraw {batch_id}")
         try:
             status = con.execute(
                 "SELECT status FROM batches WHERE batch_id = ?", [batch_id]
