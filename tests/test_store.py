@@ -258,3 +258,14 @@ def test_a_second_process_waits_for_the_lock_then_gives_up_clearly(tmp_path):
         holder.wait()
     with Store(path, wait=5.0) as store:  # free again once the holder has gone
         assert store.incident_count() == 0
+
+
+def test_two_connections_of_one_process_write_one_after_the_other(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with Store(path) as first, Store(path, wait=0.3) as second:
+        first._begin_writing("a long ingest")  # holds the writer row until it ends
+        with pytest.raises(StoreBusy, match="another write has held the store"):
+            _write(second, "b2", {"a": "body"}, 1)
+        first.con.execute("ROLLBACK")
+        assert _write(second, "b2", {"a": "body"}, 1).new == 1
+        assert second.incident_count() == 1
