@@ -67,6 +67,14 @@ def test_cp1252_files_are_read_as_such(tmp_path, encoding):
     assert rows[0]["Where"] == "Caffi Môr – ‘the caff’"
 
 
+def test_a_ragged_cp1252_line_is_not_mistaken_for_a_broken_file(tmp_path):
+    data = "Ref,Where,N\nA1,x,1\nA2,Caffi Môr\n".encode("cp1252")
+    rows = _read(tmp_path, data, encoding="auto")
+    assert rows[1]["Where"] == "Caffi Môr" and rows[1]["__shape__"].startswith("expected 3")
+    with pytest.raises(FileRejected, match=r"not readable as utf-8 \(byte 29, line 3\)"):
+        _read(tmp_path, data, encoding="utf-8")
+
+
 def test_a_utf8_file_declared_cp1252_is_rejected_rather_than_garbled(tmp_path):
     with pytest.raises(FileRejected, match=r'the file is UTF-8.*set encoding = "utf-8"'):
         _read(tmp_path, "Ref,Where\nA1,Caffi Môr\n".encode(), encoding="cp1252")

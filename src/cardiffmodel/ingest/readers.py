@@ -90,9 +90,8 @@ class _NotUtf8(Exception):
 def _read_text(path: Path, source: SourceConfig, preamble: Sequence[str]) -> Extract:
     """Read a delimited file in its declared encoding, or a clear rejection.
 
-    UTF-8 (with or without a byte-order mark) is checked by pyarrow as it parses, so a
-    large file is not decoded twice; ``auto`` falls back to Windows cp1252, the two
-    encodings hospital and police systems export in.
+    UTF-8 may carry a byte-order mark; ``auto`` reads UTF-8 and falls back to Windows
+    cp1252, the two encodings hospital and police systems export in.
     """
     raw = path.read_bytes()
     if not raw.strip():
@@ -105,9 +104,14 @@ def _read_text(path: Path, source: SourceConfig, preamble: Sequence[str]) -> Ext
                 'accented letters would be garbled): set encoding = "utf-8" for this source'
             )
         return _read_csv(path, _transcode(path, raw, name), source.delimiter, preamble)
+    body = raw.removeprefix(b"\xef\xbb\xbf")
     try:
-        return _read_csv(path, raw.removeprefix(b"\xef\xbb\xbf"), source.delimiter, preamble)
-    except _NotUtf8:
+        # pyarrow checks UTF-8 as it parses, but hands a rejected line to the ragged-row
+        # handler before checking it: a file with other than ASCII is checked first.
+        if not body.isascii():
+            body.decode("utf-8")
+        return _read_csv(path, body, source.delimiter, preamble)
+    except (_NotUtf8, UnicodeDecodeError):
         if name == "auto":
             return _read_csv(path, _transcode(path, raw, "cp1252"), source.delimiter, preamble)
         try:
