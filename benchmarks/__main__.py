@@ -7,8 +7,10 @@ import sys
 import time
 
 MODULES = (
+    "benchmarks.places_bench",
     "benchmarks.forecast_bench",
     "benchmarks.rises_bench",
+    "benchmarks.report_bench",
     "benchmarks.ingest_bench",
 )
 

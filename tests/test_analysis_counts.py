@@ -6,9 +6,7 @@ import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import ibis
-import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +20,8 @@ from cardiffmodel.analysis.selection import (
     month_selection,
     quarter_selection,
 )
-from cardiffmodel.schema import AGE_BANDS, COLUMN_NAMES, INCIDENT_SCHEMA, WEAPONS
+from cardiffmodel.schema import AGE_BANDS, WEAPONS
+from cardiffmodel.testing import incident, write_incidents
 
 # In reverse code order, so the ranking's own tie-break is what the tests see.
 AREAS = {
@@ -34,31 +33,8 @@ AREAS = {
 JANUARY = month_selection("2019-01")
 
 
-def incident(day: str, **fields) -> dict:
-    """One canonical row: an ED record on ``day`` with unknown time, unless told otherwise."""
-    row = dict.fromkeys(COLUMN_NAMES)
-    row.update(
-        source="ed",
-        site="RYR",
-        batch_id="batch-1",
-        occurred_date=date.fromisoformat(day),
-        time_known=False,
-    )
-    row.update(fields)
-    return row
-
-
 def many(n: int, day: str, **fields) -> list[dict]:
     return [incident(day, **fields) for _ in range(n)]
-
-
-def write_store(path: Path, rows: list[dict]) -> None:
-    """Write ``rows`` as the ``incidents`` table of a new DuckDB file."""
-    rows = [{**row, "incident_id": f"i{n}"} for n, row in enumerate(rows)]
-    table = pa.Table.from_pylist(rows, schema=INCIDENT_SCHEMA)
-    with duckdb.connect(str(path)) as con:
-        con.register("new_rows", table)
-        con.execute("CREATE TABLE incidents AS SELECT * FROM new_rows")
 
 
 @pytest.fixture
@@ -68,7 +44,7 @@ def open_store(tmp_path):
 
     def build(rows: list[dict]) -> ibis.Table:
         path = tmp_path / f"store{len(connections)}.duckdb"
-        write_store(path, rows)
+        write_incidents(path, rows)
         connections.append(ibis.duckdb.connect(path))
         return connections[-1].table("incidents")
 
@@ -332,7 +308,7 @@ def test_every_selected_incident_is_counted_once(records, sources):
     )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "store.duckdb"
-        write_store(path, rows)
+        write_incidents(path, rows)
         con = ibis.duckdb.connect(path)
         try:
             t = con.table("incidents")

@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import duckdb
-import ibis
 import numpy as np
-import pyarrow as pa
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from cardiffmodel import testing
 from cardiffmodel.analysis.forecast import (
     KDE,
     Events,
@@ -29,7 +27,6 @@ from cardiffmodel.analysis.grid import GridLayer, from_bng, make_grid
 from cardiffmodel.analysis.selection import Selection, add_months
 from cardiffmodel.config import AreaConfig
 from cardiffmodel.places.areas import load_area_layer
-from cardiffmodel.schema import COLUMN_NAMES, INCIDENT_SCHEMA
 
 START = date(2019, 1, 1)
 ORIGINS = [date(2019, m, 1) for m in (6, 7, 8, 9)]
@@ -243,16 +240,10 @@ def store(tmp_path, wards):
             {"beat": code},
         ]
     ):
-        row = dict.fromkeys(COLUMN_NAMES)
-        row.update(incident_id=f"i{n}", source="ed", occurred_date=date(2019, 2, 3), **fields)
-        rows.append(row)
+        rows.append(testing.incident(date(2019, 2, 3), incident_id=f"i{n}", **fields))
     path = tmp_path / "store.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.register("new_rows", pa.Table.from_pylist(rows, schema=INCIDENT_SCHEMA))
-        con.execute("CREATE TABLE incidents AS SELECT * FROM new_rows")
-    con = ibis.duckdb.connect(path)
-    yield con.table("incidents"), code
-    con.disconnect()
+    testing.write_incidents(path, rows)
+    return testing.open_incidents(path), code
 
 
 def test_load_events_places_incidents_on_a_grid_or_in_wards(store, wards):

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
-import ibis
 import numpy as np
-import pyarrow as pa
 import pytest
 import shapely
 from numpy.testing import assert_allclose, assert_array_equal
 
+from cardiffmodel import testing
 from cardiffmodel.analysis.grid import GridLayer, grid_counts, make_grid, to_bng
 from cardiffmodel.analysis.hotspots import (
     contiguity,
@@ -23,7 +21,6 @@ from cardiffmodel.analysis.hotspots import (
 from cardiffmodel.analysis.selection import Selection, month_selection
 from cardiffmodel.config import AreaConfig
 from cardiffmodel.places.areas import load_area_layer
-from cardiffmodel.schema import COLUMN_NAMES, INCIDENT_SCHEMA
 
 HEATH = "W05000864"  # an inland ward with eight neighbours
 SIGNIFICANT = ("hot", "cold", "high_low", "low_high")
@@ -178,10 +175,7 @@ def test_a_grid_within_the_wards_leaves_out_the_sea(wards):
 
 
 def incident(day: date, **fields) -> dict:
-    row = dict.fromkeys(COLUMN_NAMES)
-    row.update(source="police", site="62", batch_id="b", occurred_date=day, time_known=False)
-    row.update(fields)
-    return row
+    return testing.incident(day, **{"source": "police", "site": "62", **fields})
 
 
 @pytest.fixture
@@ -196,14 +190,9 @@ def store(tmp_path, wards, graph):
             lon, lat = where[code]
             rows += [incident(date(2019, month, 10), beat=code, lon=lon, lat=lat)] * n
     rows.append(incident(date(2019, 1, 2)))  # placed nowhere: counted in no area or cell
-    rows = [{**row, "incident_id": f"i{n}"} for n, row in enumerate(rows)]
     path = tmp_path / "store.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.register("new_rows", pa.Table.from_pylist(rows, schema=INCIDENT_SCHEMA))
-        con.execute("CREATE TABLE incidents AS SELECT * FROM new_rows")
-    con = ibis.duckdb.connect(path)
-    yield con.table("incidents")
-    con.disconnect()
+    testing.write_incidents(path, rows)
+    return testing.open_incidents(path)
 
 
 def test_counts_from_the_store_on_wards_and_on_a_grid(store, wards, graph):

@@ -4,31 +4,19 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import duckdb
-import ibis
 import numpy as np
-import pyarrow as pa
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from cardiffmodel import testing
 from cardiffmodel.analysis.rises import WeeklySeries, detect_rises, weekly_counts
 from cardiffmodel.analysis.selection import Selection
-from cardiffmodel.schema import COLUMN_NAMES, INCIDENT_SCHEMA
 
 FIRST_MONDAY = date(2019, 1, 7)
 
 
 def incident(day: str, beat: str | None, source: str = "ed") -> dict:
-    row = dict.fromkeys(COLUMN_NAMES)
-    row.update(
-        source=source,
-        site="RYR",
-        batch_id="batch-1",
-        occurred_date=date.fromisoformat(day),
-        time_known=False,
-        beat=beat,
-    )
-    return row
+    return testing.incident(day, beat=beat, source=source)
 
 
 @pytest.fixture
@@ -46,14 +34,9 @@ def incidents(tmp_path):
     ]
     rows = [incident(day, beat) for day, beat in days]
     rows.append(incident("2019-01-15", "B1", source="police"))
-    rows = [{**row, "incident_id": f"i{n}"} for n, row in enumerate(rows)]
     path = tmp_path / "store.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.register("new_rows", pa.Table.from_pylist(rows, schema=INCIDENT_SCHEMA))
-        con.execute("CREATE TABLE incidents AS SELECT * FROM new_rows")
-    con = ibis.duckdb.connect(path)
-    yield con.table("incidents")
-    con.disconnect()
+    testing.write_incidents(path, rows)
+    return testing.open_incidents(path)
 
 
 def test_weekly_counts_whole_iso_weeks_zero_filled(incidents):

@@ -81,7 +81,8 @@ def test_no_identifier_crosses_the_boundary(demo):
 def test_the_planted_hotspot_tops_the_ranking_and_reports_exist(demo):
     _, summary = demo
     assert summary.top_beats[0][0] in ("Cathays", "Butetown")
-    assert len(summary.reports) == 4
+    assert sorted(p.suffix for p in summary.reports) == [".html"] * 4 + [".pdf"] * 4
+    assert all(p.stat().st_size > 0 for p in summary.reports)
     html = summary.reports[0].read_text(encoding="utf-8")
     assert "City Centre and Bay" in html and "Beats to prioritise" in html
     assert "Cathays" in html

@@ -41,6 +41,18 @@ def _project(ctx: click.Context) -> Project:
 
 
 @main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Write a commented cardiff.toml to start a deployment in the project folder."""
+    from cardiffmodel.config import init_project
+
+    try:
+        click.echo(f"wrote {init_project(ctx.obj)}: edit its sources, areas and groups")
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from err
+
+
+@main.command()
 @click.option(
     "--data",
     "data_dir",
@@ -54,9 +66,12 @@ def _project(ctx: click.Context) -> Project:
 @click.pass_context
 def demo(ctx: click.Context, data_dir: Path, seed: int, months: int, scale: float) -> None:
     """Build a complete demo project: synthetic city, ingested store, reports."""
-    from cardiffmodel.demo import run_demo
+    from cardiffmodel.demo import DemoError, run_demo
 
-    summary = run_demo(ctx.obj, data_dir, seed=seed, months=months, scale=scale)
+    try:
+        summary = run_demo(ctx.obj, data_dir, seed=seed, months=months, scale=scale)
+    except DemoError as err:
+        raise click.ClickException(str(err)) from err
     click.echo(summary.render())
 
 
@@ -242,11 +257,23 @@ def quality(
 @click.option("--quarter", is_flag=True, help="The quarter starting at --period.")
 @click.option("--group", "group_name", default=None, help="One Local Violence Prevention Group.")
 @click.option("--all", "all_groups", is_flag=True, help="Every group in cardiff.toml.")
+@click.option(
+    "--format",
+    "formats",
+    default="html",
+    show_default=True,
+    help="Comma-separated formats: html, pdf or html,pdf.",
+)
 @click.pass_context
 def report(
-    ctx: click.Context, period: str, quarter: bool, group_name: str | None, all_groups: bool
+    ctx: click.Context,
+    period: str,
+    quarter: bool,
+    group_name: str | None,
+    all_groups: bool,
+    formats: str,
 ) -> None:
-    """Write HTML reports for Local Violence Prevention Groups."""
+    """Write reports for Local Violence Prevention Groups (HTML and/or PDF)."""
     from cardiffmodel.reports.builder import write_reports
 
     project = _project(ctx)
@@ -256,7 +283,12 @@ def report(
         if not groups:
             names = ", ".join(g.name for g in project.settings.groups)
             raise click.ClickException(f"give --all or --group, one of: {names}")
-    for path in write_reports(project, groups, period, quarter=quarter):
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    try:
+        paths = write_reports(project, groups, period, quarter=quarter, formats=chosen)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    for path in paths:
         click.echo(str(path))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,17 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
+
+
+def init_project(project: Path) -> Path:
+    """Write a commented starting ``cardiff.toml``; an existing one is never overwritten."""
+    path = project / CONFIG_NAME
+    if path.exists():
+        raise ConfigError(f"{path}: already exists; edit it rather than starting again")
+    project.mkdir(parents=True, exist_ok=True)
+    template = resources.files("cardiffmodel").joinpath("templates", CONFIG_NAME)
+    path.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+    return path
 
 
 def load_settings(project: Path) -> Settings:

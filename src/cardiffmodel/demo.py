@@ -191,7 +191,7 @@ def run_demo(
     project = Project.open(folder)
     results = [r for name, files in manifest.files.items() for r in project.ingest(name, files)]
     period = _last_month(manifest.end)
-    reports = write_reports(project, project.settings.groups, period)
+    reports = write_reports(project, project.settings.groups, period, formats=("html", "pdf"))
     with project.store(read_only=True) as store:
         ranking = rank_areas(
             store.incidents(), month_selection(period), project.layer("beat").lookup()

@@ -86,6 +86,22 @@ class SuppressedTable:
         return (*body, (*self.col_totals, self.grand_total))
 
 
+@dataclass(frozen=True)
+class SuppressedFigures:
+    """Figures of several linked tables of one publication, safe to publish together.
+
+    ``lines`` are the sums the figures obey, each ``(parts, total)`` by key.
+    """
+
+    keys: tuple[Hashable, ...]
+    cells: tuple[Cell, ...]
+    lines: tuple[tuple[tuple[Hashable, ...], Hashable], ...]
+    threshold: int = 5
+
+    def __getitem__(self, key: Hashable) -> Cell:
+        return self.cells[self.keys.index(key)]
+
+
 def needs_suppression(audience: str) -> bool:
     """Whether an audience sees only suppressed aggregates.
 
@@ -140,6 +156,44 @@ def suppress_table(
     )
 
 
+def suppress_linked(
+    values: Mapping[Hashable, int],
+    lines: Sequence[tuple[Sequence[Hashable], Hashable]],
+    threshold: int = 5,
+) -> SuppressedFigures:
+    """Suppress figures that several tables of one publication share, all together.
+
+    Tables protected one by one leak through what they share: a report's beat ranking,
+    its weapon profile and its hour grid each add up to the same period total, and a
+    cell hidden in one table can be worked out from another. ``values`` holds every
+    published count by key (totals included); each line ``(parts, total)`` says that the
+    parts add up to the total. The same rules as :func:`suppress_table` apply to the
+    whole system. A figure in no line is protected like a lone count.
+    """
+    _check_threshold(threshold)
+    keys = tuple(values)
+    index = {key: k for k, key in enumerate(keys)}
+    counts = [_count(values[key], f"figure {key!r}") for key in keys]
+    checked: list[Line] = []
+    for parts, total in lines:
+        missing = [key for key in (*parts, total) if key not in index]
+        if missing:
+            raise ValueError(f"line to {total!r}: figures {missing} are not among the values")
+        found = sum(counts[index[key]] for key in parts)
+        if found != counts[index[total]]:
+            raise ValueError(
+                f"line to {total!r}: parts add up to {found}, expected {counts[index[total]]}"
+            )
+        checked.append((tuple(index[key] for key in parts), index[total]))
+    cells = _protect(counts, checked, threshold) if keys else []
+    return SuppressedFigures(
+        keys=keys,
+        cells=tuple(cells),
+        lines=tuple((tuple(parts), total) for parts, total in lines),
+        threshold=threshold,
+    )
+
+
 def suppress_rate(count_cell: Cell, rate: float | None, digits: int = 1) -> str:
     """The rate as text, or ``"-"`` when its count is hidden or there is no rate.
 
@@ -152,8 +206,8 @@ def suppress_rate(count_cell: Cell, rate: float | None, digits: int = 1) -> str:
 
 
 def recover_bounds(
-    table: SuppressedTable | SuppressedCounts,
-) -> dict[tuple[int, int] | int, tuple[float, float]]:
+    table: SuppressedTable | SuppressedCounts | SuppressedFigures,
+) -> dict[Hashable, tuple[float, float]]:
     """An attacker's tool: the tightest interval for each hidden entry given what is published.
 
     The attacker knows the shown values, that every line sums to its total, that ``"<5"``
@@ -162,8 +216,14 @@ def recover_bounds(
     entry is minimised and maximised by linear programming; the constraints form a network
     matrix, so these bounds are whole numbers and equal those of the integer problem. An
     upper bound may be infinite. Keys are (row, column) positions in ``table.grid`` for a
-    table, and positions for a one-way list (its total at ``len(table.cells)``).
+    table, positions for a one-way list (its total at ``len(table.cells)``), and the
+    figures' own keys for linked figures.
     """
+    if isinstance(table, SuppressedFigures):
+        index = {key: k for k, key in enumerate(table.keys)}
+        lines = [(tuple(index[p] for p in parts), index[total]) for parts, total in table.lines]
+        found = _attack(list(table.cells), lines, table.threshold)
+        return {table.keys[k]: interval for k, interval in found.items()}
     if isinstance(table, SuppressedCounts):
         n = len(table.cells)
         found = _attack([*table.cells, table.total], [(tuple(range(n)), n)], table.threshold)

@@ -14,14 +14,20 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
 import jellyfish
 import numpy as np
 from rapidfuzz.distance import OSA
 
 from cardiffmodel.places.gazetteer import Place
-from cardiffmodel.places.normalise import GENERIC, key_tokens, normalise, stem
+from cardiffmodel.places.normalise import (
+    GENERIC,
+    STREET_TYPES,
+    is_number,
+    key_tokens,
+    normalise,
+    stem,
+)
 
 # Words dropped from the ends of a business name to get the name people say:
 # "Costa Ltd" -> "costa", "Revolution Cardiff" -> "revolution".
@@ -35,8 +41,6 @@ NAME_NOISE = frozenset(
         "cardiff",
         "co",
         "company",
-        "stores",
-        "store",
         "restaurant",
         "restaurants",
         "group",
@@ -49,6 +53,9 @@ MAX_GENERATING_DF = 60
 MIN_CORRECTION_SIMILARITY = 0.7
 MIN_PHONETIC_SIMILARITY = 0.5  # a word that sounds the same may be spelt further off ("prism")
 GENERIC_WEIGHT = 0.25  # share of its idf a generic word ("street", "cardiff") carries
+STREET_TYPE_WEIGHT = 5.0  # about the weight of a word held by 1 place in 150
+MAX_CORRECTIONS = 6
+MAX_NAME_WORDS = 5  # longest run of words looked up as a whole street name
 
 _PARENTHESES = re.compile(r"\([^)]*\)")
 
@@ -58,7 +65,7 @@ class Name:
     """One way of writing a place's name, as matching tokens with their weights."""
 
     tokens: tuple[str, ...]
-    weights: tuple[float, ...]
+    pairs: tuple[tuple[str, float], ...]  # (word, weight), the form scoring loops over
     total: float
 
 
@@ -82,15 +89,21 @@ def _depth(token: str) -> int:
 
 def name_variants(place: Place) -> list[tuple[str, ...]]:
     """The names a place is written as: the full name and, for venues, the name people say
-    (company words and "Cardiff" off the ends, bracketed parts dropped)."""
-    full = key_tokens(normalise(_PARENTHESES.sub(" ", place.name)))
-    variants = [full] if full else []
+    (bracketed parts dropped, then company words and "Cardiff" off the ends)."""
+    variants = []
+    for text in (place.name, _PARENTHESES.sub(" ", place.name)):
+        tokens = key_tokens(normalise(text))
+        if tokens and tokens not in variants:
+            variants.append(tokens)
+    if not variants:
+        return []
+    full = variants[-1]
     core = list(full)
     while core and core[-1] in NAME_NOISE:
         core.pop()
     while core and core[0] in NAME_NOISE:
         core.pop(0)
-    if core and tuple(core) != full:
+    if core and tuple(core) not in variants:
         variants.append(tuple(core))
     return variants
 
@@ -102,6 +115,8 @@ class PlaceIndex:
         self.places: tuple[Place, ...] = tuple(places)
         self.lon = np.array([p.lon for p in self.places], dtype=float)
         self.lat = np.array([p.lat for p in self.places], dtype=float)
+        self.normalised_names = tuple(normalise(p.name) for p in self.places)
+        self.postcodes = frozenset(p.postcode for p in self.places if p.postcode)
         token_lists = [name_variants(p) for p in self.places]
         self._add_aliases(token_lists, aliases or {})
         self.df = self._document_frequencies(token_lists)
@@ -109,7 +124,8 @@ class PlaceIndex:
         self.max_weight = math.log(n + 1)
         self.weight = {t: self._weight_of(t, d, n) for t, d in self.df.items()}
         self.names: tuple[tuple[Name, ...], ...] = tuple(
-            tuple(self._name(v) for v in variants) for variants in token_lists
+            tuple(self._name(v, place.kind == "street") for v in variants)
+            for place, variants in zip(self.places, token_lists, strict=True)
         )
         self.postings: dict[str, tuple[int, ...]] = self._postings(token_lists)
         self.exact: dict[tuple[str, ...], tuple[int, ...]] = self._exact(token_lists)
@@ -154,9 +170,14 @@ class PlaceIndex:
         idf = math.log((n + 1) / df)
         return idf * GENERIC_WEIGHT if token in GENERIC else idf
 
-    def _name(self, tokens: tuple[str, ...]) -> Name:
-        weights = tuple(self.weight_of(t) for t in tokens)
-        return Name(tokens, weights, sum(weights))
+    def _name(self, tokens: tuple[str, ...], street: bool = False) -> Name:
+        """A name with its word weights; in a street's own name the street type weighs
+        ``STREET_TYPE_WEIGHT``, so "Bishopston" alone is not taken for Bishopston Road."""
+        weights = tuple(
+            STREET_TYPE_WEIGHT if street and t in STREET_TYPES else self.weight_of(t)
+            for t in tokens
+        )
+        return Name(tokens, tuple(zip(tokens, weights, strict=True)), sum(weights))
 
     def _postings(self, token_lists: list[list[tuple[str, ...]]]) -> dict[str, tuple[int, ...]]:
         postings: dict[str, list[int]] = defaultdict(list)
@@ -206,13 +227,20 @@ class PlaceIndex:
 
     # ---- queries ---------------------------------------------------------------------
 
+    def query_weight(self, token: str) -> float:
+        """A typed word's weight: a street type ("road") weighs as it does in street names,
+        so a place that leaves it unexplained ("Cae Gwyn" for "Cae Gwyn Road") loses."""
+        return STREET_TYPE_WEIGHT if token in STREET_TYPES else self.weight_of(token)
+
     def weight_of(self, token: str) -> float:
         """A word's weight; a word no place uses weighs as much as the rarest, because it
-        may name a place the gazetteer lacks."""
+        may name a place the gazetteer lacks (house numbers excepted)."""
         found = self.weight.get(token)
         if found is not None:
             return found
-        return self.max_weight * (GENERIC_WEIGHT if token in GENERIC else 1.0)
+        if is_number(token):
+            return 0.0  # a house number no name uses
+        return GENERIC_WEIGHT if token in GENERIC else self.max_weight
 
     def corrections(self, token: str) -> tuple[tuple[str, float], ...]:
         """Gazetteer words a typed word may stand for, with similarity 0-1, best first.
@@ -242,7 +270,7 @@ class PlaceIndex:
                 if s >= MIN_CORRECTION_SIMILARITY or (c in sounds and s >= MIN_PHONETIC_SIMILARITY)
             ]
             scored.sort(key=lambda cs: (-cs[1], -self.df[cs[0]], cs[0]))
-            found = tuple(scored[:3])
+            found = tuple(scored[:MAX_CORRECTIONS])
         self._corrections[token] = found
         return found
 
@@ -254,7 +282,7 @@ class PlaceIndex:
             if i + 1 < len(tokens):
                 joined = stem(tokens[i] + tokens[i + 1])
                 unknown = tokens[i] not in self.df or tokens[i + 1] not in self.df
-                if joined in self.df and (unknown or len(tokens[i]) <= 2):
+                if joined in self.df and unknown:
                     out.append(joined)
                     i += 2
                     continue
@@ -277,14 +305,18 @@ class PlaceIndex:
                 found.update(postings)
         return found
 
+    def streets_in(self, tokens: Sequence[str]) -> set[int]:
+        """Streets whose whole name is a run of the words: the only way to reach streets
+        named in common words alone ("Park Road", "City Road") without scanning."""
+        found: set[int] = set()
+        for start in range(len(tokens)):
+            for end in range(start + 2, min(start + MAX_NAME_WORDS, len(tokens)) + 1):
+                for i in self.exact.get(tuple(tokens[start:end]), ()):
+                    if self.places[i].kind == "street":
+                        found.add(i)
+        return found
+
     def metres(self, i: int, lon: float, lat: float) -> float:
         """Distance from place ``i`` to a point (equirectangular; exact enough in a city)."""
         mean_lat = math.radians((self.lat[i] + lat) / 2)
         return math.hypot((self.lon[i] - lon) * math.cos(mean_lat), self.lat[i] - lat) * 111_195.0
-
-
-def pairs_far_apart(index: PlaceIndex, ids: Sequence[int], metres: float) -> bool:
-    """Whether any two of the places are further apart than ``metres``."""
-    return any(
-        index.metres(a, index.lon[b], index.lat[b]) > metres for a, b in combinations(ids, 2)
-    )

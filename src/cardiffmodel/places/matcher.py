@@ -9,36 +9,45 @@ How a text is resolved, in order:
    gazetteer's words and lead, through an inverted index, to candidate places
    (``index.PlaceIndex``); only candidates are scored, never the whole gazetteer.
 3. Each candidate is scored by how much of its name the text holds (``recall``) and how
-   much of the text its name, its street and its postcode explain (``coverage``). So "o/s
-   Walkabout St Marys St" prefers the Walkabout on St Mary Street to the street itself,
-   and "McDonalds Queen St" the branch on Queen Street to the other eight.
+   much of the text its name, its street, its postcode and its kind ("pub", "school")
+   explain (``coverage``). A street must be named as a run of words with its type
+   ("Queen St"); a venue's words may be scattered. So "o/s Walkabout St Marys St" prefers
+   the Walkabout on St Mary Street to the street itself, "McDonalds Queen St" the branch
+   on Queen Street to the other eight, and "Coffee House, Cowbridge Rd East" (a venue the
+   gazetteer lacks) falls back to the street, saying which words it could not place.
 4. Candidates scoring within ``TIE`` of the best form a group. A group of different names
-   is ambiguous. A group of one name in several places (a chain, or two streets called
-   Queen Street) is split by a prior share: crimes recorded on the street (police.uk), and,
-   when the attended hospital is given, a gravity model (share proportional to
-   1 / (distance + 1 km)^2), the assumption the R ``istv`` package makes implicitly when it
-   breaks ties by distance. Neither is fitted: both are stated assumptions.
+   is ambiguous; so is a text naming a venue that stands elsewhere than the street it
+   names ("conflict"). A group of one name in several places (a chain, or two streets
+   called Queen Street) is split by a prior share: crimes recorded on the street
+   (police.uk), and, when the attended hospital is given, a gravity model (share
+   proportional to 1 / (distance + 1 km)^2), the assumption the R ``istv`` package makes
+   implicitly when it breaks ties by distance. Neither is fitted: both are stated
+   assumptions.
 5. ``score`` = P(the text names a place of the group) x the chosen place's share. The
    first factor is a logistic model of the candidate's features whose coefficients were
    fitted on a labelled synthetic set (see ``calibrate.py``, which reproduces them).
-   ``min_score`` is the lowest score that kept precision at or above 0.98 there.
+   ``min_score`` is the lowest score that kept precision at or above 0.985 there.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from cardiffmodel.places.gazetteer import Place
-from cardiffmodel.places.index import Name, PlaceIndex
+from cardiffmodel.places.index import PlaceIndex
 from cardiffmodel.places.normalise import (
     GENERIC,
     extract_postcode,
+    is_number,
     key_tokens,
     normalise,
     type_of_normalised,
 )
+from cardiffmodel.places.scoring import Candidate, score_candidates
 
 # Short forms ED staff use for well-known places; targets are names (matched to every
 # place with that name) or place ids. Deployments add their own through ``aliases``.
@@ -48,28 +57,32 @@ DEFAULT_ALIASES: dict[str, str] = {
     "maccy ds": "McDonalds",
     "mcds": "McDonalds",
     "mcdees": "McDonalds",
-    "spoons": "Wetherspoons",
     "chippy lane": "Caroline Street",
 }
 
 TIE = 0.05  # candidates this close to the best raw score are indistinguishable by text
+PARALLEL_MIN = 20_000  # distinct texts worth sharing among processes
+DECISION_CACHE_SIZE = 200_000  # distinct word sets remembered; cleared when full
 SAME_SPOT_M = 150.0  # places this close are the same spot for a map (FSA lists units apart)
 GRAVITY_OFFSET_M = 1000.0
 
-# Logistic model of P(correct group | features); fitted by ``calibrate.fit`` on
-# ``messy.labelled_texts(seed=CALIBRATION_SEED)`` (see calibrate.py for the procedure).
+# Logistic model of P(a place of the chosen group is right | features), and the threshold
+# keeping precision >= 0.985 on the calibration set: printed by
+# ``python -m cardiffmodel.places.calibrate`` (30,000 generated texts, seed 20201113, 10% of
+# venues held out; procedure in calibrate.py). Refit whenever scoring or features change.
 FEATURES = (
     "intercept",
-    "recall",
-    "coverage",
-    "similarity",
-    "margin",
-    "log_weight",
-    "street_support",
+    "recall",  # weighted share of the name's words in the text
+    "coverage",  # weighted share of the text's words explained
+    "log_unexplained",  # log(1 + weight of the text's words left unexplained)
+    "similarity",  # weighted mean spelling similarity of the words used
+    "margin",  # raw score lead over the best candidate elsewhere
+    "log_weight",  # log(1 + weight of the words used): long rare names are safer
+    "street_support",  # a venue whose street (or postcode) the text also gives
     "is_street",
 )
-COEFFICIENTS = (-9.0, 4.0, 5.0, 6.0, 3.0, 0.5, 1.0, 0.0)
-MIN_SCORE = 0.9
+COEFFICIENTS = (-7.456, 2.354, 0.922, -1.096, 1.442, 1.815, 1.843, 1.693, 3.542)
+MIN_SCORE = 0.851
 
 
 @dataclass(frozen=True)
@@ -78,8 +91,10 @@ class Match:
 
     ``score`` is the probability that ``place_id`` is right (0 when there is no place);
     ``status`` is ``matched``, ``unresolved`` or ``home``; ``method`` is one of
-    ``schema.MATCH_METHODS``; ``reason`` says why a text is unresolved (or what was
-    doubted when it matched).
+    ``schema.MATCH_METHODS`` (``exact``: the text is the place's name; ``normalised``: its
+    words after cleaning; ``fuzzy``: after spelling corrections); ``reason`` says why a
+    text is unresolved, or for a match what was doubted (namesakes chosen between, words
+    left unplaced); it is "" for a clean match.
     """
 
     place_id: str | None
@@ -94,27 +109,34 @@ class Match:
 
 
 @dataclass(frozen=True)
-class _Candidate:
-    place: int
-    raw: float
-    recall: float
-    coverage: float
-    similarity: float
-    used_weight: float
-    street_support: bool
-    name: tuple[str, ...]
-    used: frozenset[int]
-
-
-@dataclass(frozen=True)
 class Diagnosis:
-    """A match with the evidence behind it: the calibration features of the best candidate
-    (None when no candidate was scored), its place and its prior share."""
+    """A match with the evidence behind it: the calibration features of the chosen
+    candidate (None when no candidate was scored), its place id, its prior share among the
+    places its name could be, and those places."""
 
     match: Match
     features: tuple[float, ...] | None
     candidate_id: str | None
     share: float
+    group: tuple[str, ...] = ()  # one place id per spot the text's best score could be
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """The outcome for one set of matching words, before the text's own words (location
+    type, exact spelling) are applied."""
+
+    place: int
+    matched: bool
+    score: float
+    reason: str
+    features: tuple[float, ...]
+    share: float
+    group: tuple[str, ...]
+    spelled_right: bool
+
+
+_NOTHING = _Decision(-1, False, 0.0, "", (), 0.0, (), False)
 
 
 def _unresolved(location_type: str, reason: str) -> Match:
@@ -145,6 +167,8 @@ class Matcher:
         self.index = PlaceIndex(places, merged)
         self.min_score = min_score
         self.coefficients = tuple(coefficients)
+        # Decisions by matching words: many texts differ only in case, prefix or filler.
+        self._decisions: dict[tuple, _Decision] = {}
 
     # ---- public ----------------------------------------------------------------------
 
@@ -156,23 +180,38 @@ class Matcher:
         self,
         texts: Sequence[str | None],
         sites: Sequence[tuple[float, float] | None] | None = None,
+        workers: int = 1,
     ) -> list[Match]:
         """Resolve many texts; each distinct (text, site) pair is resolved once, because ED
-        location texts repeat heavily ("pts home", "town", the same few streets)."""
+        location texts repeat heavily ("pts home", "town", the same few streets).
+
+        With ``workers`` > 1 the distinct pairs are shared among that many processes once
+        there are at least ``PARALLEL_MIN`` of them (forking costs about a tenth of a
+        second; below that one process is faster).
+        """
         if sites is not None and len(sites) != len(texts):
             raise ValueError(f"sites has {len(sites)} entries but texts has {len(texts)}")
         pairs = list(zip(texts, sites if sites is not None else [None] * len(texts), strict=True))
-        resolved: dict[tuple[str | None, tuple[float, float] | None], Match] = {}
-        for pair in pairs:
-            if pair not in resolved:
-                resolved[pair] = self.diagnose(*pair).match
+        distinct = list(dict.fromkeys(pairs))
+        if workers > 1 and len(distinct) >= PARALLEL_MIN:
+            chunks = [distinct[k::workers] for k in range(workers)]
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                parts = list(pool.map(_resolve_chunk, [self] * workers, chunks))
+            resolved = {
+                pair: match
+                for chunk, part in zip(chunks, parts, strict=True)
+                for pair, match in zip(chunk, part, strict=True)
+            }
+        else:
+            resolved = {pair: self.diagnose(*pair).match for pair in distinct}
         return [resolved[pair] for pair in pairs]
 
     def diagnose(self, text: str | None, site: tuple[float, float] | None = None) -> Diagnosis:
         """Resolve one text and keep the evidence (for calibration and for reviewers)."""
         rest, postcode = extract_postcode(text)
         normalised = normalise(rest)
-        kind = type_of_normalised(normalise(text))
+        kind = type_of_normalised(normalised)
         if not normalised:
             return _plain(_unresolved("unknown", "blank: no location given"))
         if kind == "unknown":
@@ -185,99 +224,33 @@ class Matcher:
         if not tokens:
             return _plain(_unresolved(kind, f"too vague: no place named in '{normalised}'"))
         generic_only = all(t in GENERIC for t in tokens)
-        if generic_only and not self._is_street_name(tokens):
+        if generic_only and not self.index.streets_in(tokens):
             words = " ".join(tokens)
             return _plain(_unresolved(kind, f"too vague: only general words ('{words}')"))
-        ranked = self._score(tokens, postcode, generic_only)
-        if not ranked:
+        key = (tokens, postcode, site)
+        decision = self._decisions.get(key)
+        if decision is None:
+            ranked = score_candidates(self.index, tokens, postcode, generic_only)
+            decision = self._decide(ranked, tokens, site) if ranked else _NOTHING
+            if len(self._decisions) >= DECISION_CACHE_SIZE:
+                self._decisions.clear()
+            self._decisions[key] = decision
+        if decision is _NOTHING:
             return _plain(_unresolved(kind, f"no gazetteer place resembles '{' '.join(tokens)}'"))
-        return self._decide(ranked, normalised, kind, site)
+        return self._diagnosis(decision, normalised, kind)
 
     # ---- scoring ---------------------------------------------------------------------
-
-    def _is_street_name(self, tokens: tuple[str, ...]) -> bool:
-        return any(self.index.places[i].kind == "street" for i in self.index.exact.get(tokens, ()))
-
-    def _score(
-        self, tokens: tuple[str, ...], postcode: str, generic_only: bool
-    ) -> list[_Candidate]:
-        """Score every candidate place of the words, best first."""
-        index = self.index
-        best_sim: dict[str, tuple[float, int]] = {}
-        weights = []
-        for pos, token in enumerate(tokens):
-            corrections = index.corrections(token)
-            weights.append(index.weight_of(corrections[0][0] if corrections else token))
-            for word, sim in corrections:
-                if sim > best_sim.get(word, (0.0, -1))[0]:
-                    best_sim[word] = (sim, pos)
-        total = sum(weights)
-        if generic_only:  # "station road", "park place": only a street of exactly that name
-            ids = {i for i in index.exact.get(tokens, ()) if index.places[i].kind == "street"}
-        else:
-            ids = index.candidates(best_sim)
-        scored = [
-            c
-            for i in ids
-            if (c := self._score_one(i, best_sim, weights, total, postcode)) is not None
-        ]
-        scored.sort(key=lambda c: (-c.raw, -index.places[c.place].crimes, c.place))
-        return scored
-
-    def _score_one(
-        self,
-        i: int,
-        best_sim: dict[str, tuple[float, int]],
-        weights: list[float],
-        total: float,
-        postcode: str,
-    ) -> _Candidate | None:
-        """How much of place ``i``'s name the text holds, and how much of the text the
-        place's name, street and postcode explain."""
-        index = self.index
-        best: tuple[float, dict[int, float], tuple[str, ...]] | None = None
-        for name in index.names[i]:
-            recall, used = _overlap(name, best_sim, {})
-            if best is None or recall > best[0]:
-                best = (recall, used, name.tokens)
-        if best is None or not best[1]:
-            return None
-        recall, used, name_tokens = best
-        support = False
-        street = index.street_names[i]
-        if street is not None:
-            street_recall, street_used = _overlap(street, best_sim, used)
-            if street_recall >= 0.75:
-                support = True
-                used = {**used, **street_used}
-        if postcode and index.places[i].postcode == postcode:
-            support = True
-        used_weight = sum(weights[p] for p in used)
-        coverage = used_weight / total if total else 0.0
-        similarity = (
-            sum(weights[p] * s for p, s in used.items()) / used_weight if used_weight else 0.0
-        )
-        return _Candidate(
-            i,
-            recall * coverage,
-            recall,
-            coverage,
-            similarity,
-            used_weight,
-            support,
-            name_tokens,
-            frozenset(used),
-        )
 
     # ---- deciding --------------------------------------------------------------------
 
     def _decide(
         self,
-        ranked: list[_Candidate],
-        normalised: str,
-        kind: str,
+        ranked: list[Candidate],
+        tokens: tuple[str, ...],
         site: tuple[float, float] | None,
-    ) -> Diagnosis:
+    ) -> _Decision:
+        """Choose among the ranked candidates, or say why not (independent of the words'
+        location type, so one decision serves every text with the same matching words)."""
         index = self.index
         best = ranked[0]
         tied = [c for c in ranked if c.raw >= best.raw - TIE]
@@ -289,47 +262,80 @@ class Matcher:
         rival = next((c.raw for c in ranked[len(tied) :] if self._apart(chosen, c)), 0.0)
         features = self.features(chosen, best.raw - rival)
         score = self._probability(features) * share
+        group = tuple(index.places[spot[0].place].place_id for spot in spots)
 
-        def unresolved(reason: str) -> Diagnosis:
-            return Diagnosis(_unresolved(kind, reason), features, place.place_id, share)
+        def decision(matched: bool, reason: str) -> _Decision:
+            return _Decision(
+                chosen.place,
+                matched,
+                score,
+                reason,
+                features,
+                share,
+                group,
+                chosen.similarity >= 1.0,
+            )
 
         names = {spot[0].name for spot in spots}
         if len(names) > 1:
             shown = sorted({index.places[spot[0].place].name for spot in spots})
             more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
-            return unresolved(f"ambiguous between {' and '.join(map(repr, shown[:3]))}{more}")
+            return decision(False, f"ambiguous between {' and '.join(map(repr, shown[:3]))}{more}")
         conflict = self._conflict(chosen, ranked)
         if conflict:
-            return unresolved(conflict)
+            return decision(False, conflict)
         if score < self.min_score:
             if len(spots) > 1 and share < 0.9:
                 nothing = "" if site else " and no hospital site to choose by"
-                return unresolved(
+                return decision(
+                    False,
                     f"ambiguous: {len(spots)} places named '{place.name}'{nothing}"
-                    f" (best share {share:.2f})"
+                    f" (best share {share:.2f})",
                 )
-            return unresolved(
+            return decision(
+                False,
                 f"best match '{place.name}' ({place.place_id}) too uncertain: "
-                f"score {score:.2f} < {self.min_score:.2f}"
+                f"score {score:.2f} < {self.min_score:.2f}",
             )
-        match = Match(
-            place.place_id,
-            place.name,
-            place.lon,
-            place.lat,
-            round(score, 4),
-            "matched",
-            self._method(chosen, normalised, place),
-            self._refined_type(kind, place),
-            "" if len(spots) == 1 else f"chosen among {len(spots)} places named '{place.name}'",
-        )
-        return Diagnosis(match, features, place.place_id, share)
+        notes = []
+        if len(spots) > 1:
+            notes.append(f"chosen among {len(spots)} places named '{place.name}'")
+        left = [
+            t
+            for p, t in enumerate(tokens)
+            if p not in chosen.used and t not in GENERIC and not is_number(t)
+        ]
+        if left:
+            notes.append(f"words not placed: '{' '.join(left)}'")
+        return decision(True, "; ".join(notes))
 
-    def _apart(self, a: _Candidate, b: _Candidate) -> bool:
+    def _diagnosis(self, decision: _Decision, normalised: str, kind: str) -> Diagnosis:
+        place = self.index.places[decision.place]
+        if not decision.matched:
+            match = _unresolved(kind, decision.reason)
+        else:
+            if normalised == self.index.normalised_names[decision.place]:
+                method = "exact"
+            else:
+                method = "normalised" if decision.spelled_right else "fuzzy"
+            match = Match(
+                place.place_id,
+                place.name,
+                place.lon,
+                place.lat,
+                round(decision.score, 4),
+                "matched",
+                method,
+                self._refined_type(kind, place),
+                decision.reason,
+            )
+        return Diagnosis(match, decision.features, place.place_id, decision.share, decision.group)
+
+    def _apart(self, a: Candidate, b: Candidate) -> bool:
         index = self.index
         return index.metres(a.place, index.lon[b.place], index.lat[b.place]) > SAME_SPOT_M
 
-    def _conflict(self, chosen: _Candidate, ranked: list[_Candidate]) -> str:
+    def _conflict(self, chosen: Candidate, ranked: list[Candidate]) -> str:
         """A reason when the text also names, in words the chosen place leaves unexplained,
         one distinct venue standing elsewhere ("Revolution on St Mary Street" when the only
         Revolution is on Castle Street); "" when there is no such conflict."""
@@ -354,9 +360,9 @@ class Matcher:
             f"{named.street or 'an unknown street'}), {distance:.0f} m apart"
         )
 
-    def _spots(self, tied: list[_Candidate]) -> list[list[_Candidate]]:
+    def _spots(self, tied: list[Candidate]) -> list[list[Candidate]]:
         """Group tied candidates standing within ``SAME_SPOT_M`` of each other."""
-        spots: list[list[_Candidate]] = []
+        spots: list[list[Candidate]] = []
         for c in tied:
             for spot in spots:
                 if not self._apart(spot[0], c):
@@ -367,7 +373,7 @@ class Matcher:
         return spots
 
     def _shares(
-        self, spots: list[list[_Candidate]], site: tuple[float, float] | None
+        self, spots: list[list[Candidate]], site: tuple[float, float] | None
     ) -> list[float]:
         """Prior share of each spot: (crimes + 1), times a gravity term when a site is given."""
         index = self.index
@@ -381,12 +387,13 @@ class Matcher:
         total = sum(weights)
         return [w / total for w in weights]
 
-    def features(self, c: _Candidate, margin: float) -> tuple[float, ...]:
+    def features(self, c: Candidate, margin: float) -> tuple[float, ...]:
         """The calibration features of a chosen candidate (order of ``FEATURES``)."""
         return (
             1.0,
             c.recall,
             c.coverage,
+            math.log1p(c.unexplained),
             c.similarity,
             margin,
             math.log1p(c.used_weight),
@@ -397,12 +404,6 @@ class Matcher:
     def _probability(self, features: tuple[float, ...]) -> float:
         z = sum(b * x for b, x in zip(self.coefficients, features, strict=True))
         return 1.0 / (1.0 + math.exp(-z))
-
-    @staticmethod
-    def _method(c: _Candidate, normalised: str, place: Place) -> str:
-        if normalised == normalise(place.name):
-            return "exact"
-        return "normalised" if c.similarity >= 1.0 else "fuzzy"
 
     @staticmethod
     def _refined_type(kind: str, place: Place) -> str:
@@ -418,16 +419,8 @@ class Matcher:
         return kind
 
 
-def _overlap(
-    name: Name, best_sim: dict[str, tuple[float, int]], taken: Mapping[int, float]
-) -> tuple[float, dict[int, float]]:
-    """Weighted share of a name's words found in the text (each text word used once, and
-    not one already in ``taken``), with the text positions used and their similarity."""
-    matched = 0.0
-    used: dict[int, float] = {}
-    for token, weight in zip(name.tokens, name.weights, strict=True):
-        hit = best_sim.get(token)
-        if hit is not None and hit[1] not in used and hit[1] not in taken:
-            matched += weight * hit[0]
-            used[hit[1]] = hit[0]
-    return (matched / name.total if name.total else 0.0), used
+def _resolve_chunk(
+    matcher: Matcher, pairs: Sequence[tuple[str | None, tuple[float, float] | None]]
+) -> list[Match]:
+    """Worker-process entry point of ``Matcher.match_many``."""
+    return [matcher.diagnose(text, site).match for text, site in pairs]

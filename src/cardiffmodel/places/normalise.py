@@ -11,8 +11,8 @@ Canonical choices, documented because other modules rely on them:
   become ``w``/``y``/``a``), apostrophes dropped ("Mary's" -> "marys"), other punctuation a
   space, abbreviations expanded. "St" means *saint* before a saint's name or at the start
   of the text, and *street* elsewhere: "St Marys St" -> "saint marys street".
-* ``key_tokens`` drops filler ("outside", "near", "the", ...), house numbers and a final
-  plural or possessive "s" on words of four letters or more, so that "St Mary Street",
+* ``key_tokens`` drops filler ("outside", "near", "the", ...) and a final plural or
+  possessive "s" on words of four letters or more, so that "St Mary Street",
   "St Marys St" and "st. mary's street" all become ``saint mary street``.
 * ``location_type`` reads the words only; the matcher refines it with the matched place
   (a matched licensed venue makes the location ``licensed_premises``). Parks, car parks,
@@ -24,54 +24,20 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Word lists are kept compact, a few words a line, for reading.
+# fmt: off
 # Abbreviations that mean one thing wherever they appear.
 ABBREVIATIONS = {
-    "rd": "road",
-    "ave": "avenue",
-    "av": "avenue",
-    "avn": "avenue",
-    "ln": "lane",
-    "cl": "close",
-    "cres": "crescent",
-    "cresc": "crescent",
-    "sq": "square",
-    "pl": "place",
-    "tce": "terrace",
-    "terr": "terrace",
-    "ter": "terrace",
-    "dr": "drive",
-    "ct": "court",
-    "gdns": "gardens",
-    "gdn": "garden",
-    "gro": "grove",
-    "pde": "parade",
-    "hwy": "highway",
-    "pk": "park",
-    "mkt": "market",
-    "ctr": "centre",
-    "cntr": "centre",
-    "cent": "centre",
-    "center": "centre",
-    "nr": "near",
-    "opp": "opposite",
-    "opps": "opposite",
-    "oppo": "opposite",
-    "bhd": "behind",
-    "nxt": "next",
-    "btwn": "between",
-    "stn": "station",
-    "rly": "railway",
-    "pts": "patients",
-    "pt": "patient",
-    "pat": "patient",
-    "uni": "university",
-    "coll": "college",
-    "sch": "school",
-    "hosp": "hospital",
-    "twn": "town",
-    "n/c": "nightclub",
-    "caerdydd": "cardiff",
-    "macdonalds": "mcdonalds",
+    "rd": "road", "str": "street", "strt": "street", "ave": "avenue", "av": "avenue",
+    "avn": "avenue", "ln": "lane", "cl": "close", "cres": "crescent", "cresc": "crescent",
+    "sq": "square", "pl": "place", "tce": "terrace", "terr": "terrace", "ter": "terrace",
+    "dr": "drive", "ct": "court", "gdns": "gardens", "gdn": "garden", "gro": "grove",
+    "pde": "parade", "hwy": "highway", "pk": "park", "mkt": "market", "ctr": "centre",
+    "cntr": "centre", "cent": "centre", "center": "centre", "nr": "near", "opp": "opposite",
+    "opps": "opposite", "oppo": "opposite", "bhd": "behind", "nxt": "next", "btwn": "between",
+    "stn": "station", "rly": "railway", "pts": "patients", "pt": "patient", "pat": "patient",
+    "uni": "university", "coll": "college", "sch": "school", "hosp": "hospital", "twn": "town",
+    "n/c": "nightclub", "caerdydd": "cardiff", "sant": "saint", "macdonalds": "mcdonalds"
 }
 
 # Written with a slash or dot, so expanded before punctuation is removed.
@@ -89,37 +55,10 @@ SLASHED = {
 
 STREET_TYPES = frozenset(
     {
-        "street",
-        "road",
-        "avenue",
-        "lane",
-        "close",
-        "crescent",
-        "square",
-        "place",
-        "terrace",
-        "drive",
-        "court",
-        "gardens",
-        "garden",
-        "grove",
-        "parade",
-        "highway",
-        "way",
-        "walk",
-        "row",
-        "hill",
-        "rise",
-        "mews",
-        "view",
-        "green",
-        "heol",
-        "ffordd",
-        "stryd",
-        "lon",
-        "bridge",
-        "arcade",
-        "precinct",
+        "arcade", "avenue", "bridge", "cilgant", "clos", "close", "court", "crescent", "drive",
+        "ffordd", "garden", "gardens", "green", "grove", "heol", "highway", "hill", "lane",
+        "llys", "lon", "mews", "parade", "place", "precinct", "rhodfa", "rise", "road", "row",
+        "square", "street", "stryd", "teras", "terrace", "view", "walk", "way"
     }
 )
 
@@ -127,186 +66,52 @@ STREET_TYPES = frozenset(
 # is "saint" even in the middle of a text ("o/s Walkabout St Marys St").
 SAINTS = frozenset(
     {
-        "agnes",
-        "alban",
-        "andrew",
-        "ann",
-        "anne",
-        "anthony",
-        "athan",
-        "augustine",
-        "barnabas",
-        "benedict",
-        "bride",
-        "brigid",
-        "cadoc",
-        "catherine",
-        "cennydd",
-        "clare",
-        "cuthbert",
-        "cyres",
-        "david",
-        "denys",
-        "dyfrig",
-        "edeyrn",
-        "edward",
-        "edmund",
-        "fagan",
-        "francis",
-        "george",
-        "giles",
-        "helen",
-        "hilary",
-        "illtyd",
-        "isan",
-        "james",
-        "john",
-        "joseph",
-        "julian",
-        "lawrence",
-        "leonard",
-        "luke",
-        "margaret",
-        "mark",
-        "martin",
-        "mary",
-        "matthew",
-        "mellon",
-        "michael",
-        "monica",
-        "nicholas",
-        "patrick",
-        "paul",
-        "peter",
-        "philip",
-        "stephen",
-        "teilo",
-        "theodore",
-        "thomas",
-        "tydfil",
-        "vincent",
-        "winifred",
-        "woolo",
+        "agnes", "alban", "andrew", "ann", "anne", "anthony", "athan", "augustine", "barnabas",
+        "benedict", "bride", "brigid", "cadoc", "catherine", "cennydd", "clare", "cuthbert",
+        "cyres", "david", "denys", "dyfrig", "edeyrn", "edmund", "edward", "fagan", "francis",
+        "george", "giles", "helen", "hilary", "illtyd", "isan", "james", "john", "joseph",
+        "julian", "lawrence", "leonard", "luke", "margaret", "mark", "martin", "mary", "matthew",
+        "mellon", "michael", "monica", "nicholas", "patrick", "paul", "peter", "philip",
+        "stephen", "teilo", "theodore", "thomas", "tydfil", "vincent", "winifred", "woolo"
     }
 )
 
 # Words that say where relative to a place, or join words, but name nothing.
 FILLER = frozenset(
     {
-        "a",
-        "an",
-        "and",
-        "the",
-        "y",
-        "yr",
-        "outside",
-        "inside",
-        "near",
-        "nearby",
-        "opposite",
-        "in",
-        "at",
-        "on",
-        "of",
-        "by",
-        "to",
-        "from",
-        "off",
-        "behind",
-        "beside",
-        "front",
-        "infront",
-        "rear",
-        "next",
-        "between",
-        "corner",
-        "junction",
-        "jct",
-        "bottom",
-        "side",
-        "just",
-        "around",
-        "round",
-        "area",
-        "vicinity",
-        "with",
-        "was",
-        "assaulted",
-        "assault",
-        "attacked",
-        "hit",
-        "punched",
-        "stabbed",
-        "kicked",
-        "while",
-        "whilst",
-        "walking",
-        "home",
-        "there",
-        "here",
-        "it",
-        "its",
-        "no",
-        "number",
-        "nos",
-        "outiside",
-        "adjacent",
+        "a", "about", "adjacent", "after", "alcohol", "am", "ambulance", "an", "and", "approx",
+        "area", "argument", "around", "as", "assault", "assaulted", "at", "attacked", "aware",
+        "been", "before", "behind", "being", "beside", "between", "bottle", "bottom", "boy",
+        "boys", "brought", "by", "did", "drinking", "drunk", "during", "female", "females",
+        "fight", "fighting", "for", "friend", "friends", "from", "front", "get", "girl", "girls",
+        "glass", "going", "got", "group", "had", "has", "have", "he", "her", "here", "him", "his",
+        "hit", "home", "in", "infront", "injured", "injury", "inside", "into", "it", "its", "jct",
+        "junction", "just", "kicked", "knife", "lad", "lads", "leaving", "left", "loc", "male",
+        "males", "man", "mate", "mates", "men", "near", "nearby", "next", "night", "no", "nos",
+        "not", "number", "of", "off", "on", "onto", "opposite", "out", "outiside", "outside",
+        "people", "person", "pm", "police", "punched", "rear", "round", "she", "side", "stabbed",
+        "the", "them", "then", "there", "they", "to", "unknown", "vicinity", "walking", "was",
+        "weapon", "went", "were", "when", "while", "whilst", "who", "with", "woman", "women", "y",
+        "yr"
     }
 )
 
 # Words kept in the text that never identify a place on their own.
 GENERIC = frozenset(
     {
-        "cardiff",
-        "wales",
-        "uk",
-        "city",
-        "centre",
-        "town",
-        "street",
-        "road",
-        "avenue",
-        "lane",
-        "park",
-        "car",
-        "pub",
-        "bar",
-        "club",
-        "nightclub",
-        "shop",
-        "shops",
-        "station",
-        "bus",
-        "train",
-        "taxi",
-        "rank",
-        "stop",
-        "house",
-        "flat",
-        "school",
-        "work",
-        "hotel",
-        "restaurant",
-        "cafe",
-        "takeaway",
-        "garage",
-        "pavement",
-        "alley",
-        "field",
-        "playground",
-        "beach",
-        "public",
-        "place",
-        "outside",
-        "square",
-        "party",
+        "alley", "avenue", "bar", "beach", "bus", "cafe", "car", "cardiff", "centre", "city",
+        "club", "corner", "field", "flat", "garage", "hotel", "house", "lane", "nightclub",
+        "outside", "park", "party", "pavement", "place", "playground", "pub", "public", "rank",
+        "restaurant", "road", "school", "shop", "shops", "square", "station", "stop", "street",
+        "takeaway", "taxi", "town", "train", "uk", "wales", "work"
     }
 )
+# fmt: on
 
 _POSTCODE = re.compile(r"\b([a-z]{1,2}\d[a-z\d]?)\s*(\d[a-z]{2})\b")
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
-_DIGITS = re.compile(r"\d+[a-z]?")
+_DIGITS = re.compile(r"\d+(?:[a-z]|am|pm|hrs)?")  # house numbers, "12a", times
 _SLASHED = re.compile(
     r"(?<![a-z0-9])("
     + "|".join(re.escape(k) for k in sorted(SLASHED, key=len, reverse=True))
@@ -316,6 +121,8 @@ _SLASHED = re.compile(
 
 def _fold(text: str) -> str:
     """Lower-case and strip accents so Welsh circumflexes and typed variants compare equal."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -361,10 +168,14 @@ def stem(token: str) -> str:
 
 
 def key_tokens(normalised: str) -> tuple[str, ...]:
-    """Matching tokens of an already normalised text: no filler, no house numbers, stemmed."""
-    return tuple(
-        stem(t) for t in normalised.split() if t not in FILLER and not _DIGITS.fullmatch(t)
-    )
+    """Matching tokens of an already normalised text: no filler, stemmed. Numbers stay
+    (they are part of names like "Bar 33"); the matcher gives house numbers no weight."""
+    return tuple(stem(t) for t in normalised.split() if t not in FILLER)
+
+
+def is_number(token: str) -> bool:
+    """A house or unit number ("12", "3a")."""
+    return bool(_DIGITS.fullmatch(token))
 
 
 def match_key(text: str | None) -> str:
@@ -373,251 +184,135 @@ def match_key(text: str | None) -> str:
 
 
 def extract_postcode(text: str | None) -> tuple[str, str]:
-    """Split a full UK postcode out of a text: ("o/s 12 x rd", "CF10 1FA"), else (text, "")."""
+    """Split a full UK postcode out of a text, lower-cased: ("o/s 12 x rd", "CF10 1FA"), or
+    (text, "") when there is none."""
     if not text:
         return "", ""
     lowered = _fold(text)
     found = _POSTCODE.search(lowered)
     if found is None:
-        return text, ""
+        return lowered, ""
     rest = lowered[: found.start()] + " " + lowered[found.end() :]
     return rest.strip(), f"{found.group(1)} {found.group(2)}".upper()
 
 
 # ---- location type -------------------------------------------------------------------
 
+# fmt: off
 _UNKNOWN_TEXTS = frozenset(
     {
-        "",
-        "unknown",
-        "not known",
-        "nk",
-        "n k",
-        "na",
-        "n a",
-        "none",
-        "not stated",
-        "not given",
-        "not recorded",
-        "unsure",
-        "not sure",
-        "declined",
-        "refused",
-        "no details",
-        "dont know",
-        "do not know",
-        "cant remember",
-        "cannot remember",
-        "unk",
-        "tbc",
-        "other",
+        "", "cannot remember", "cant remember", "declined", "do not know", "dont know", "n a",
+        "n k", "na", "nk", "no details", "none", "not given", "not known", "not recorded",
+        "not stated", "not sure", "other", "refused", "tbc", "unk", "unknown", "unsure"
     }
 )
 _DWELLINGS = frozenset(
-    {"home", "house", "flat", "address", "residence", "property", "bungalow", "bedsit", "room"}
+    {
+        "addr", "address", "bedsit", "bungalow", "flat", "home", "house", "property", "residence",
+        "room"
+    }
 )
 _OWN = frozenset({"patients", "patient", "own", "his", "her", "their", "my", "pt", "victims"})
 _OTHERS = frozenset(
     {
-        "friends",
-        "friend",
-        "partners",
-        "partner",
-        "mates",
-        "mate",
-        "boyfriends",
-        "girlfriends",
-        "relatives",
-        "relative",
-        "mothers",
-        "mums",
-        "mum",
-        "dads",
-        "fathers",
-        "parents",
-        "brothers",
-        "sisters",
-        "sons",
-        "daughters",
-        "aunts",
-        "uncles",
-        "nans",
-        "grandparents",
-        "neighbours",
-        "neighbour",
-        "someone",
-        "someones",
-        "somebody",
-        "somebodys",
-        "elses",
-        "else",
-        "exs",
-        "ex",
-        "wifes",
-        "husbands",
-        "cousins",
-        "carers",
-        "acquaintances",
-        "assailants",
-        "offenders",
-        "strangers",
+        "acquaintances", "assailants", "aunts", "boyfriends", "brothers", "carers", "cousins",
+        "dads", "daughters", "else", "elses", "ex", "exs", "fathers", "friend", "friends",
+        "girlfriends", "grandparents", "husbands", "mate", "mates", "mothers", "mum", "mums",
+        "nans", "neighbour", "neighbours", "offenders", "parents", "partner", "partners",
+        "relative", "relatives", "sisters", "somebody", "somebodys", "someone", "someones",
+        "sons", "strangers", "uncles", "wifes"
     }
 )
 # "walking home", "on the way home": a journey, not a dwelling.
 _JOURNEY = frozenset({"walking", "way", "going", "travelling", "heading", "driving", "cycling"})
 _SOMEBODYS = frozenset({"a", "private", "some", "another", "residential"})
+# Institutions called homes: places with an address, not somebody's dwelling.
+_INSTITUTION = frozenset(
+    {
+        "care", "cheshire", "childrens", "community", "funeral", "group", "nursin", "nursing",
+        "nurssing", "residential", "rest", "retirement"
+    }
+)
 # "Home" that does not mean a dwelling: brand names and institutions.
 _HOME_NOT_DWELLING = frozenset(
-    {"bargains", "guard", "base", "sense", "store", "stores", "office", "depot", "care"}
+    {
+        "bargains", "base", "care", "depot", "guard", "office", "sense", "store", "stores"
+    }
 )
 _TRANSPORT = frozenset(
     {
-        "bus",
-        "buses",
-        "train",
-        "trains",
-        "taxi",
-        "taxis",
-        "cab",
-        "rank",
-        "railway",
-        "coach",
-        "platform",
-        "station",
-        "interchange",
-        "airport",
-        "ferry",
+        "airport", "bus", "buses", "cab", "coach", "ferry", "interchange", "platform", "railway",
+        "rank", "station", "taxi", "taxis", "train", "trains"
     }
 )
 _NOT_TRANSPORT_BEFORE_STATION = frozenset(
-    {"police", "petrol", "service", "filling", "fire", "ambulance", "power", "pumping"}
+    {
+        "ambulance", "filling", "fire", "petrol", "police", "power", "pumping", "service"
+    }
 )
 _LICENSED = frozenset(
     {
-        "pub",
-        "bar",
-        "nightclub",
-        "club",
-        "inn",
-        "tavern",
-        "disco",
-        "wetherspoons",
-        "spoons",
-        "lounge",
-        "brewery",
-        "bouncer",
-        "bouncers",
-        "doorman",
-        "doormen",
+        "bar", "bouncer", "bouncers", "brewery", "club", "disco", "doorman", "doormen", "inn",
+        "lounge", "nightclub", "pub", "spoons", "tavern", "wetherspoons"
     }
 )
 _NOT_LICENSED_BEFORE = frozenset(
     {
-        "fish",
-        "snack",
-        "sandwich",
-        "juice",
-        "breakfast",
-        "youth",
-        "book",
-        "school",
-        "chocolate",
-        "kebab",
-        "salad",
-        "nail",
-        "coffee",
+        "book", "breakfast", "chocolate", "coffee", "fish", "juice", "kebab", "nail", "salad",
+        "sandwich", "school", "snack", "youth"
     }
 )
 _SCHOOL_WORK = frozenset(
     {
-        "school",
-        "college",
-        "university",
-        "work",
-        "workplace",
-        "office",
-        "job",
-        "academy",
-        "campus",
-        "comprehensive",
-        "nursery",
-        "factory",
-        "warehouse",
+        "academy", "campus", "college", "comprehensive", "factory", "job", "nursery", "office",
+        "school", "university", "warehouse", "work", "workplace"
     }
 )
 # Street types that make a text a street name (others, like "view" or "green", are as
 # often part of a venue's name).
 _STREET_WORDS = frozenset(
     {
-        "street",
-        "road",
-        "avenue",
-        "lane",
-        "close",
-        "crescent",
-        "square",
-        "place",
-        "terrace",
-        "drive",
-        "court",
-        "gardens",
-        "grove",
-        "parade",
-        "highway",
-        "way",
-        "mews",
-        "heol",
-        "ffordd",
-        "stryd",
-        "row",
-        "walk",
+        "avenue", "close", "court", "crescent", "drive", "ffordd", "gardens", "grove", "heol",
+        "highway", "lane", "mews", "parade", "place", "road", "row", "square", "street", "stryd",
+        "terrace", "walk", "way"
     }
 )
 _PUBLIC = frozenset(
     {
-        "park",
-        "pavement",
-        "alley",
-        "alleyway",
-        "lane",
-        "field",
-        "fields",
-        "playground",
-        "beach",
-        "subway",
-        "underpass",
-        "town",
-        "centre",
-        "outside",
-        "precinct",
-        "bridge",
-        "footpath",
-        "path",
-        "woods",
-        "common",
-        "marina",
-        "bay",
-        "promenade",
-        "carpark",
+        "alley", "alleyway", "bay", "beach", "bridge", "carpark", "centre", "common", "field",
+        "fields", "footpath", "lane", "marina", "outside", "park", "path", "pavement",
+        "playground", "precinct", "promenade", "subway", "town", "underpass", "woods"
     }
 )
 
+# fmt: on
+
 
 def _dwelling_type(tokens: list[str]) -> str | None:
-    """home / other_home from a dwelling word and whose it is; None when no dwelling is named."""
+    """home / other_home from a dwelling word and whose it is; None when no dwelling is named.
+
+    A bare "home" is a dwelling at the end of the text, before an address word, or after
+    "at"/"in"/"from"; before other words it is usually a shop's name ("Home Bargains").
+    """
     for i, token in enumerate(tokens):
         if token not in _DWELLINGS:
             continue
         following = tokens[i + 1] if i + 1 < len(tokens) else None
         before = tokens[max(0, i - 3) : i]
-        journey = bool(before) and before[-1] in _JOURNEY
-        if token == "home" and (following in _HOME_NOT_DWELLING or journey):
+        previous = before[-1] if before else None
+        if token == "home" and (
+            following in _HOME_NOT_DWELLING or previous in _JOURNEY or previous in _INSTITUTION
+        ):
             continue
-        if any(b in _OTHERS for b in before) or (following == "party"):
+        if any(b in _OTHERS for b in before) or following == "party":
             return "other_home"
-        if token == "home" or any(b in _OWN for b in before):
+        if any(b in _OWN for b in before):
             return "home"
-        if before and before[-1] in _SOMEBODYS:
+        if token == "home" and (
+            following is None or following in _DWELLINGS or previous in {"at", "in", "from"}
+        ):
+            return "home"
+        if previous in _SOMEBODYS:
             # "a house on X Road", "private address": a home, not said to be theirs
             return "other_home"
     return None
@@ -653,7 +348,7 @@ def type_of_normalised(normalised: str) -> str:
         if (
             token in _LICENSED
             and previous not in _NOT_LICENSED_BEFORE
-            and following not in (STREET_TYPES)
+            and following not in STREET_TYPES
         ):
             return "licensed_premises"
     for i, token in enumerate(tokens):
