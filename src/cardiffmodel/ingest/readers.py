@@ -109,9 +109,9 @@ def _read_text(path: Path, source: SourceConfig, preamble: Sequence[str]) -> Ext
         # pyarrow checks UTF-8 as it parses, but hands a rejected line to the ragged-row
         # handler before checking it: a file with other than ASCII is checked first.
         if not body.isascii():
-            body.decode("utf-8")
+            _check_utf8(body)
         return _read_csv(path, body, source.delimiter, preamble)
-    except (_NotUtf8, UnicodeDecodeError):
+    except _NotUtf8:
         if name == "auto":
             return _read_csv(path, _transcode(path, raw, "cp1252"), source.delimiter, preamble)
         try:
@@ -123,6 +123,14 @@ def _read_text(path: Path, source: SourceConfig, preamble: Sequence[str]) -> Ext
                 "usually cp1252"
             ) from err
         raise
+
+
+def _check_utf8(body: bytes) -> None:
+    """Raise _NotUtf8 unless the bytes are UTF-8 (Arrow's validation is SIMD-fast)."""
+    try:
+        pa.array([body], pa.large_binary()).cast(pa.large_string())
+    except pa.ArrowInvalid as err:
+        raise _NotUtf8 from err
 
 
 def _is_utf8(raw: bytes) -> bool:
@@ -204,28 +212,10 @@ def _parse_csv(path: Path, text: bytes, delimiter: str) -> pd.DataFrame:
         )
     )
     names = [f"c{i}" for i in range(len(first))]
-    ragged: list[tuple[int, str]] = []
-
-    def keep_aside(row) -> str:
-        ragged.append((row.number, row.text))
-        return "skip"
-
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(body),
-            read_options=pacsv.ReadOptions(use_threads=False, column_names=names),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                newlines_in_values=True,
-                ignore_empty_lines=False,
-                invalid_row_handler=keep_aside,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                column_types=dict.fromkeys(names, pa.string()),
-            ),
-        )
+        table, ragged = _arrow_csv(body, names, delimiter, threads=True)
+        if ragged:  # pyarrow numbers the rows it sets aside only when reading on one thread
+            table, ragged = _arrow_csv(body, names, delimiter, threads=False)
     except pa.ArrowInvalid as err:
         if "UTF8" in str(err) or "UTF-8" in str(err):
             raise _NotUtf8 from err
@@ -242,6 +232,35 @@ def _parse_csv(path: Path, text: bytes, delimiter: str) -> pd.DataFrame:
         frame = pd.concat([frame, aside], ignore_index=True)
         frame = frame.sort_values(ROW_NUMBER, kind="stable", ignore_index=True)
     return _drop_blank(frame)
+
+
+def _arrow_csv(
+    body: bytes, names: list[str], delimiter: str, threads: bool
+) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """Every cell as text; rows with the wrong number of fields set aside with their
+    number and text."""
+    ragged: list[tuple[int, str]] = []
+
+    def keep_aside(row) -> str:
+        ragged.append((row.number, row.text))
+        return "skip"
+
+    table = pacsv.read_csv(
+        io.BytesIO(body),
+        read_options=pacsv.ReadOptions(use_threads=threads, column_names=names),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter,
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+            invalid_row_handler=keep_aside,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+            column_types=dict.fromkeys(names, pa.string()),
+        ),
+    )
+    return table, ragged
 
 
 def _row_numbers(kept: int, skipped: list[int]) -> np.ndarray:

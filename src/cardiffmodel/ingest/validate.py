@@ -196,11 +196,12 @@ def mapped_columns(source: SourceConfig) -> list[str]:
 def _raw_rows(frame: pd.DataFrame, source: SourceConfig, rows: list[int]) -> dict[int, str]:
     """The mapped cells of rejected rows, as JSON. The quarantine is inside the store,
     beyond the privacy boundary: every value is scrubbed, dates of birth are left out."""
-    kept: dict[tuple[str, str], str] = {}  # rejected rows repeat codes and dates
+    kept: dict[tuple[str, str], str] = {}
     cells = {}
+    positions = frame.index.get_indexer(rows)
     for name, spec in source.columns.items():
         for column in _as_list(spec):
-            values = frame.loc[rows, column].astype(str)
+            values = frame[column].iloc[positions].tolist()
             cells[column] = [
                 kept.get((name, v)) or kept.setdefault((name, v), _kept(name, v)) for v in values
             ]
@@ -422,19 +423,24 @@ def _parse_datetime(raw: pd.Series, fmt: str) -> pd.Series:
     Other texts (and ISO 8601, where a time with a UTC offset becomes UK time) go
     through pandas.
     """
-    codes, uniques = pd.factorize(raw.where(raw != ""), use_na_sentinel=True)
-    text = pd.Series(uniques, dtype=object)
-    values = np.full(len(text), np.datetime64("NaT", "us"))
-    slow = np.ones(len(text), dtype=bool)
-    if fmt != _ISO and "%f" not in fmt and len(text):
-        arrow = pa.array(text, pa.string())
-        fast = pc.strptime(arrow, format=fmt, unit="s", error_is_null=True)
-        exact = pc.fill_null(pc.equal(pc.strftime(fast, format=fmt), arrow), False)
+    text = pa.array(raw.where(raw != ""), pa.string(), from_pandas=True)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    encoded = pc.dictionary_encode(text)
+    distinct = encoded.dictionary
+    parsed = pa.nulls(len(distinct), pa.timestamp("us"))
+    slow = np.ones(len(distinct), dtype=bool)
+    if fmt != _ISO and "%f" not in fmt and len(distinct):
+        fast = pc.strptime(distinct, format=fmt, unit="s", error_is_null=True)
+        exact = pc.fill_null(pc.equal(pc.strftime(fast, format=fmt), distinct), False)
+        parsed = fast.cast(pa.timestamp("us"))
         slow = ~exact.to_numpy(zero_copy_only=False)
-        values[~slow] = fast.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)[~slow]
+    values = parsed.to_numpy(zero_copy_only=False).astype("datetime64[us]")
     if slow.any():
-        values[slow] = _pandas_datetimes(text[slow], fmt)
-    return pd.Series(np.append(values, np.datetime64("NaT", "us"))[codes], index=raw.index)
+        text = pd.Series(distinct.filter(pa.array(slow)).to_pylist(), dtype=object)
+        values[slow] = _pandas_datetimes(text, fmt)
+    taken = pa.array(values).take(encoded.indices)
+    return pd.Series(taken.to_numpy(zero_copy_only=False), index=raw.index)
 
 
 def _pandas_datetimes(text: pd.Series, fmt: str) -> np.ndarray:

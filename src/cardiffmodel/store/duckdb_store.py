@@ -283,6 +283,7 @@ class Store:
         finally:
             for name in ("arrived", "arrived_quarantine"):
                 con.unregister(name)
+            con.execute("DROP TABLE IF EXISTS compared")
         return WriteOutcome(*counts, *settled)
 
     def _merge_incidents(self, batch_id: str, incidents: pa.Table) -> tuple[int, int, int]:
@@ -291,8 +292,8 @@ class Store:
         con = self.con
         con.register("arrived", incidents)
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE arriving AS
-            SELECT a.*, {_content("a.")} AS content, i.batch_id AS current_batch,
+            f"""CREATE OR REPLACE TEMP TABLE compared AS
+            SELECT a.incident_id, {_content("a.")} AS content, i.batch_id AS current_batch,
                    m.content AS current_content
             FROM arrived a LEFT JOIN incidents i USING (incident_id)
             LEFT JOIN batch_members m
@@ -304,29 +305,31 @@ class Store:
                       count(*) FILTER (current_batch IS NOT NULL
                                        AND current_content IS DISTINCT FROM content),
                       count(*) - count(DISTINCT incident_id)
-               FROM arriving"""
+               FROM compared"""
         ).fetchall()[0]
         if repeated:
             raise StoreError(f"batch {batch_id} repeats {repeated} incident ids; nothing stored")
+        changing = """SELECT incident_id FROM compared WHERE current_batch IS NOT NULL
+                      AND current_content IS DISTINCT FROM content"""
         if updated:
             con.execute(
-                """INSERT INTO held_versions
-                SELECT i.*, a.current_content FROM incidents i JOIN arriving a USING (incident_id)
-                WHERE a.current_batch IS NOT NULL AND a.current_content IS DISTINCT FROM a.content
+                f"""INSERT INTO held_versions
+                SELECT i.*, c.current_content FROM incidents i JOIN compared c USING (incident_id)
+                WHERE i.incident_id IN ({changing})
                   AND NOT EXISTS (SELECT 1 FROM held_versions h WHERE h.incident_id = i.incident_id
-                                  AND h.content = a.current_content)"""
+                                  AND h.content = c.current_content)"""
             )
+            con.execute(f"DELETE FROM incidents WHERE incident_id IN ({changing})")
+        insert = f"INSERT INTO incidents ({_COLUMNS}) SELECT {_COLUMNS} FROM arrived"
+        if duplicates == 0:  # the usual monthly extract: every row goes in as it is
+            con.execute(insert)
+        elif new or updated:
             con.execute(
-                """DELETE FROM incidents WHERE incident_id IN (
-                    SELECT incident_id FROM arriving WHERE current_batch IS NOT NULL
-                    AND current_content IS DISTINCT FROM content)"""
+                f"""{insert} WHERE incident_id IN (SELECT incident_id FROM compared
+                WHERE current_batch IS NULL OR current_content IS DISTINCT FROM content)"""
             )
         con.execute(
-            f"""INSERT INTO incidents SELECT {_COLUMNS} FROM arriving
-            WHERE current_batch IS NULL OR current_content IS DISTINCT FROM content"""
-        )
-        con.execute(
-            "INSERT INTO batch_members SELECT ?, incident_id, content FROM arriving", [batch_id]
+            "INSERT INTO batch_members SELECT ?, incident_id, content FROM compared", [batch_id]
         )
         return int(new), int(duplicates), int(updated)
 
@@ -351,7 +354,7 @@ class Store:
             f"""UPDATE quarantine SET status = 'resolved', resolved_by = ?
             WHERE status = 'open' AND batch_id <> ?
               AND (quarantine_id IN ({", ".join("?" * len(fixed))})
-                   OR incident_id IN (SELECT incident_id FROM arriving))""",
+                   OR incident_id IN (SELECT incident_id FROM compared))""",
             [batch_id, batch_id, *fixed],
         ).fetchall()[0][0]
         superseded = con.execute(
