@@ -10,6 +10,7 @@ commands use the store; only the final write takes the store's lock, in one tran
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -174,6 +175,7 @@ def prepare_batch(
     )
     batch_id = f"{source.name}:{started:%Y%m%dT%H%M%S%f}:{sha[:8]}"
     texts, removed = scrub_column(checked.fields["location_text"])
+    removed = dict(sorted((Counter(removed) + Counter(checked.removed)).items()))
     incidents = _incidents(checked.fields, texts, source, batch_id, resolver, layers)
     quarantine = _quarantine(frame, checked, batch_id, source, str(path))
     record = BatchRecord(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cardiffmodel.config import SourceConfig
-from cardiffmodel.ingest.privacy import nhs_number_share, scrub
+from cardiffmodel.ingest.privacy import Cleaned, nhs_number_share, scrub
 from cardiffmodel.ingest.readers import SHAPE, FileRejected
 from cardiffmodel.schema import AGE_BANDS, CODE_LISTS
 
@@ -57,13 +57,15 @@ class Validated:
     the input index of each rejected row to its problems; ``raw`` is the mapped source
     text of each rejected row (scrubbed; dates of birth left out), for the quarantine
     table; ``record_ids`` is the record id of every input row (derived from the row's
-    content when the source has no id column).
+    content when the source has no id column); ``removed`` counts the identifiers, by
+    kind, taken out of the rejected rows' cells and the dates of birth of every row.
     """
 
     fields: pd.DataFrame
     problems: dict[int, list[Problem]]
     raw: dict[int, str]
     record_ids: pd.Series
+    removed: dict[str, int]
 
 
 def validate(
@@ -129,7 +131,11 @@ def validate(
     out["location_text"] = _blank_to_none(check.text("location_text"))
 
     bad = sorted(problems)
-    return Validated(out.drop(index=bad), dict(problems), _raw_rows(frame, source, bad), record_id)
+    raw, removed = _raw_rows(frame, source, bad)
+    if "date_of_birth" in source.columns:  # banded or dropped, never kept
+        born = int((check.text("date_of_birth") != "").sum())
+        removed = {**removed, "date_of_birth": removed.get("date_of_birth", 0) + born}
+    return Validated(out.drop(index=bad), dict(problems), raw, record_id, removed)
 
 
 def _record_ids(check: _Checker, file: str) -> pd.Series:
@@ -193,39 +199,46 @@ def mapped_columns(source: SourceConfig) -> list[str]:
     return list(dict.fromkeys(c for spec in source.columns.values() for c in _as_list(spec)))
 
 
-def _raw_rows(frame: pd.DataFrame, source: SourceConfig, rows: list[int]) -> dict[int, str]:
-    """The mapped cells of rejected rows, as JSON. The quarantine is inside the store,
-    beyond the privacy boundary: every value is scrubbed, dates of birth are left out."""
-    kept: dict[tuple[str, str], str] = {}
+def _raw_rows(
+    frame: pd.DataFrame, source: SourceConfig, rows: list[int]
+) -> tuple[dict[int, str], dict[str, int]]:
+    """The mapped cells of rejected rows, as JSON, and the identifiers removed from them.
+    The quarantine is inside the store, beyond the privacy boundary: every value is
+    scrubbed, dates of birth are left out."""
+    kept: dict[tuple[str, str], Cleaned] = {}  # rejected rows repeat codes and dates
+    removed: Counter[str] = Counter()
     cells = {}
     positions = frame.index.get_indexer(rows)
     for name, spec in source.columns.items():
         for column in _as_list(spec):
-            values = frame[column].iloc[positions].tolist()
-            cells[column] = [
-                kept.get((name, v)) or kept.setdefault((name, v), _kept(name, v)) for v in values
-            ]
-    return {
+            cleaned = []
+            for value in frame[column].iloc[positions].tolist():
+                item = kept.get((name, value)) or kept.setdefault((name, value), _kept(name, value))
+                removed.update(item.removed)
+                cleaned.append(item.text or "")
+            cells[column] = cleaned
+    raw = {
         index: json.dumps({c: values[i] for c, values in cells.items()}, ensure_ascii=False)
         for i, index in enumerate(rows)
     }
+    return raw, dict(removed)
 
 
 def _shown(field: str, value: str) -> str:
     """A value as a problem may quote it."""
     if field in PRIVATE_FIELDS:
         return WITHHELD if value.strip() else ""
-    return _kept(field, value)
+    return _kept(field, value).text or ""
 
 
-def _kept(field: str, value: str) -> str:
+def _kept(field: str, value: str) -> Cleaned:
     """A cell as the quarantine may keep it (and export it for correction): scrubbed, and
     blank for a date of birth, which a corrected row then goes without."""
     if field in PRIVATE_FIELDS:
-        return ""
+        return Cleaned("", ())  # counted once for the whole column, in validate
     if field in DATE_FIELDS and _PLAIN_DATE.fullmatch(value):
-        return value
-    return scrub(value, dates=field not in DATE_FIELDS).text or ""
+        return Cleaned(value, ())
+    return scrub(value, dates=field not in DATE_FIELDS)
 
 
 class _Checker:
