@@ -10,7 +10,10 @@ MODULES = (
     "benchmarks.places_bench",
     "benchmarks.forecast_bench",
     "benchmarks.rises_bench",
+    "benchmarks.scale_bench",
+    "benchmarks.gap_bench",
     "benchmarks.report_bench",
+    "benchmarks.web_bench",
     "benchmarks.ingest_bench",
 )
 

@@ -22,9 +22,7 @@ from cardiffmodel.demo import run_demo
 
 TARGET_ROWS = 1_000_000
 BUDGET_S = 60.0
-DATA = Path(
-    os.environ.get("CARDIFF_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-)
+DATA = Path(os.environ.get("CARDIFF_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def grow_store(store: Path, rows: int) -> int:

@@ -6,16 +6,25 @@ Every command acts on a project folder: the current directory or ``--project DIR
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from cardiffmodel.analysis.profiles import PROFILE_FIELDS
 from cardiffmodel.config import ConfigError
 from cardiffmodel.ingest.pipeline import IngestResult
 from cardiffmodel.project import Project
 from cardiffmodel.store.duckdb_store import StoreError
+
+if TYPE_CHECKING:
+    from cardiffmodel.analysis.linkage import LinkageResult
+    from cardiffmodel.analysis.selection import Selection
 
 
 @click.group()
@@ -297,31 +306,72 @@ def analyse() -> None:
     """Analyses printed as a table, CSV or JSON."""
 
 
-@analyse.command("beats")
-@click.option("--period", required=True, help="Month, e.g. 2019-01.")
-@click.option("--layer", default="beat", show_default=True)
-@click.option("--group", "group_name", default=None)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
-@click.pass_context
-def analyse_beats(
-    ctx: click.Context, period: str, layer: str, group_name: str | None, fmt: str
-) -> None:
-    """Areas ranked by incidents, with rates per 1,000 residents and change."""
-    from cardiffmodel.analysis.counts import rank_areas
-    from cardiffmodel.analysis.selection import month_selection
+SHARED_OPTIONS = (
+    click.option("--period", required=True, help="Month, e.g. 2019-01."),
+    click.option("--months", default=1, show_default=True, help="Months up to --period."),
+    click.option("--layer", default="beat", show_default=True),
+    click.option("--group", "group_name", default=None),
+    click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table"),
+)
 
-    project = _project(ctx)
+
+def _analysis(name: str):
+    """Register an ``analyse`` command that turns a project and a selection into rows.
+
+    The command's own options stay on it; the options every analysis shares (period,
+    months, layer, group, format) are added here and become the ``Selection`` it gets.
+    """
+
+    def register(command: Callable[..., list[dict]]):
+        def run(
+            ctx: click.Context,
+            period: str,
+            months: int,
+            layer: str,
+            group_name: str | None,
+            fmt: str,
+            **options,
+        ) -> None:
+            project = _project(ctx)
+            selection = _selection(project, period, months, layer, group_name)
+            _emit(command(project, selection, **options), fmt)
+
+        run.__doc__ = command.__doc__
+        run.__click_params__ = list(getattr(command, "__click_params__", []))
+        for option in reversed(SHARED_OPTIONS):
+            run = option(run)
+        return analyse.command(name)(click.pass_context(run))
+
+    return register
+
+
+def _selection(project: Project, period: str, months: int, layer: str, group_name: str | None):
+    """The months up to ``period``, on ``layer`` or on a group's layer and areas."""
+    from cardiffmodel.analysis.selection import Selection, add_months, month_selection
+
+    if months < 1:
+        raise click.ClickException(f"--months {months}: expected at least 1")
     areas = None
     if group_name:
         group = next((g for g in project.settings.groups if g.name == group_name), None)
         if group is None:
             raise click.ClickException(f"no group named {group_name!r}")
         areas, layer = group.areas, group.layer
-    area_layer = project.layer(layer)
-    selection = month_selection(period, layer=layer, areas=areas)
+    try:
+        month = month_selection(period, layer=layer, areas=areas)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    return Selection(add_months(month.start, 1 - months), month.end, layer=layer, areas=areas)
+
+
+@_analysis("beats")
+def analyse_beats(project: Project, selection: Selection) -> list[dict]:
+    """Areas ranked by incidents, with rates per 1,000 residents and change."""
+    from cardiffmodel.analysis.counts import rank_areas
+
     with project.store(read_only=True) as store:
-        ranking = rank_areas(store.incidents(), selection, area_layer.lookup())
-    rows = [
+        ranking = rank_areas(store.incidents(), selection, project.layer(selection.layer).lookup())
+    return [
         {
             "code": r.code,
             "name": r.name,
@@ -332,7 +382,214 @@ def analyse_beats(
         }
         for r in ranking.rows
     ]
-    _emit(rows, fmt)
+
+
+@_analysis("venues")
+@click.option("--limit", default=20, show_default=True, help="How many venues.")
+def analyse_venues(project: Project, selection: Selection, limit: int) -> list[dict]:
+    """The venues with most incidents (homes are never listed)."""
+    from cardiffmodel.analysis.counts import rank_venues
+
+    with project.store(read_only=True) as store:
+        ranking = rank_venues(store.incidents(), selection, limit=limit)
+    return [dataclasses.asdict(row) for row in ranking.rows]
+
+
+@_analysis("profile")
+@click.option(
+    "--field",
+    type=click.Choice(["hour", *PROFILE_FIELDS]),
+    default="hour",
+    show_default=True,
+    help="A code list to count by, or 'hour' for the hour x weekday grid.",
+)
+def analyse_profile(project: Project, selection: Selection, field: str) -> list[dict]:
+    """Incidents by weekday and hour, or by weapon, location type, age, sex..."""
+    from cardiffmodel.analysis.profiles import WEEKDAYS, hour_weekday, profile
+
+    with project.store(read_only=True) as store:
+        if field != "hour":
+            found = profile(store.incidents(), selection, field)
+            return [{field: c, "count": n} for c, n in zip(found.codes, found.counts, strict=True)]
+        grid = hour_weekday(store.incidents(), selection)
+    click.echo(f"{grid.time_unknown} incidents with no time of day are left out", err=True)
+    return [
+        {"weekday": day, **{f"{h:02d}": n for h, n in enumerate(counts)}}
+        for day, counts in zip(WEEKDAYS, grid.counts, strict=True)
+    ]
+
+
+@_analysis("hotspots")
+@click.option("--statistic", type=click.Choice(["gi_star", "local_moran"]), default="gi_star")
+@click.option("--permutations", default=9999, show_default=True)
+@click.option("--alpha", default=0.05, show_default=True, help="False discovery rate.")
+@click.option("--seed", default=0, show_default=True)
+def analyse_hotspots(
+    project: Project,
+    selection: Selection,
+    statistic: str,
+    permutations: int,
+    alpha: float,
+    seed: int,
+) -> list[dict]:
+    """Areas that, with their neighbours, hold more incidents than chance (Gi*, Local Moran)."""
+    from cardiffmodel.analysis.hotspots import contiguity, counts_by_area, gi_star, local_moran
+
+    area_layer = project.layer(selection.layer)
+    weights = contiguity(area_layer.geometries, area_layer.codes)
+    with project.store(read_only=True) as store:
+        # Every area is tested, since a group's areas have neighbours outside the group.
+        everywhere = dataclasses.replace(selection, areas=None)
+        counts = counts_by_area(store.incidents(), everywhere, area_layer.codes)
+    test = gi_star if statistic == "gi_star" else local_moran
+    result = test(counts, weights, permutations=permutations, seed=seed, alpha=alpha)
+    rows = [
+        {
+            "code": code,
+            "name": area_layer.name_of(code),
+            "count": int(result.counts[i]),
+            "z": float(result.z[i]),
+            "p_adjusted": float(result.p_adjusted[i]),
+            "class": result.classification[i],
+        }
+        for i, code in enumerate(result.codes)
+        if selection.areas is None or code in selection.areas
+    ]
+    return sorted(rows, key=lambda row: (math.isnan(row["z"]), -row["z"], row["code"]))
+
+
+@_analysis("rises")
+@click.option("--method", type=click.Choice(["farrington", "ears_c3"]), default="farrington")
+@click.option("--weeks", default=4, show_default=True, help="Latest weeks to report.")
+@click.option("--all", "all_weeks", is_flag=True, help="Every area-week, not only alarms.")
+def analyse_rises(
+    project: Project, selection: Selection, method: str, weeks: int, all_weeks: bool
+) -> list[dict]:
+    """Areas whose weekly count rose above its expected level (Farrington or EARS C3).
+
+    Every week of data up to the end of --period is the history the methods learn from.
+    """
+    from cardiffmodel.analysis.rises import detect_rises, weekly_counts
+
+    with project.store(read_only=True) as store:
+        t = store.incidents()
+        first = t.filter(t.source.isin(selection.sources)).occurred_date.min().to_pyarrow()
+        start = first.as_py() if first.is_valid else selection.start
+        history = dataclasses.replace(selection, start=min(start, selection.start))
+        series = weekly_counts(t, history)
+    result = detect_rises(series, method=method)
+    names = project.layer(selection.layer)
+    return [
+        {
+            "code": code,
+            "name": names.name_of(code) if code in names.codes else code,
+            "week": area.weeks[k],
+            "observed": area.observed[k],
+            "expected": area.expected[k],
+            "upper": area.upper[k],
+            "alarm": area.alarm[k],
+        }
+        for code, area in result.areas.items()
+        for k in range(max(0, len(area.weeks) - weeks), len(area.weeks))
+        if all_weeks or area.alarm[k]
+    ]
+
+
+@_analysis("gap")
+@click.option(
+    "--crime-type", "crime_types", multiple=True, help="Police crime types to count (all if none)."
+)
+@click.option("--venues", is_flag=True, help="Venues instead of areas.")
+@click.option(
+    "--link",
+    is_flag=True,
+    help="Link ED to police records one by one and report the share unknown to the police.",
+)
+@click.option("--threshold", default=0.5, show_default=True, help="Link match probability.")
+@click.option(
+    "--train-months",
+    default=12,
+    show_default=True,
+    help="Months up to --period the linkage model learns from.",
+)
+def analyse_gap(
+    project: Project,
+    selection: Selection,
+    crime_types: tuple[str, ...],
+    venues: bool,
+    link: bool,
+    threshold: float,
+    train_months: int,
+) -> list[dict]:
+    """Hospital-recorded violence against police records, per area or venue, or linked."""
+    if link:
+        return _linked(project, selection, threshold, train_months)
+    from cardiffmodel.analysis.gap import area_gap
+
+    with project.store(read_only=True) as store:
+        gap = area_gap(
+            store.incidents(),
+            selection,
+            project.layer(selection.layer).lookup(),
+            police_crime_types=crime_types or None,
+        )
+    if venues:
+        return [dataclasses.asdict(v) for v in gap.venues]
+    rows = [dataclasses.asdict(row) for row in gap.rows]
+    if selection.areas is None:  # a group's areas hold no unplaced record
+        rows.append(
+            {
+                "code": "unplaced",
+                "name": "not placed in any area",
+                "ed": gap.ed_unplaced,
+                "police": gap.police_unplaced,
+                "ed_per_police": None,
+                "excess": None,
+            }
+        )
+    return rows
+
+
+def _linked(
+    project: Project, selection: Selection, threshold: float, train_months: int
+) -> list[dict]:
+    from cardiffmodel.analysis.linkage import LinkageOptions, link_ed_police
+    from cardiffmodel.analysis.selection import Selection, add_months
+
+    start = min(selection.start, add_months(selection.end, -train_months))
+    training = Selection(start, selection.end, layer=selection.layer)
+    with project.store(read_only=True) as store:
+        try:
+            result = link_ed_police(
+                store.incidents(), selection, LinkageOptions(threshold=threshold), training
+            )
+        except ValueError as err:
+            raise click.ClickException(str(err)) from err
+    return _linkage_rows(result)
+
+
+def _linkage_rows(result: LinkageResult) -> list[dict]:
+    from cardiffmodel.analysis.linkage import UnknownShare
+
+    groups = (
+        ("all", (UnknownShare("all ED attendances", result.ed_records, len(result.links)),)),
+        ("area", result.by_area),
+        ("sex_age", result.by_sex_age),
+        ("relationship", result.by_relationship),
+        ("venue", result.by_venue),
+    )
+    return [
+        {
+            "group": group,
+            "key": share.key,
+            "ed": share.ed,
+            "linked": share.linked,
+            "unknown": share.unknown,
+            "unknown_share": share.unknown_share,
+        }
+        for group, shares in groups
+        for share in shares
+    ]
 
 
 def _emit(rows: list[dict], fmt: str) -> None:
@@ -357,3 +614,240 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     return "" if value is None else str(value)
+
+
+@main.group()
+def places() -> None:
+    """Resolve location texts to places; review the texts the matcher could not place."""
+
+
+@places.command("match")
+@click.option(
+    "--input",
+    "source",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV with columns id,text and optionally site_lon,site_lat.",
+)
+@click.option(
+    "--output",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV written with id,place_id,place_name,lon,lat,location_type,score,status.",
+)
+@click.option(
+    "--gazetteer",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="FSA XML, police.uk street CSV or places CSV (repeat for more); "
+    "without it, the project's gazetteer and review decisions are used.",
+)
+@click.option(
+    "--postcodes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    help="Postcode lookup CSV (ONSPD or Code-Point Open style).",
+)
+@click.option(
+    "--beats",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Beat polygons: postcode sectors lying in one beat become places.",
+)
+@click.option("--beat-field", default=None, help="The field of --beats holding beat codes.")
+@click.option(
+    "--bbox",
+    type=float,
+    nargs=4,
+    default=None,
+    help="W S E N: keep FSA and police.uk places inside.",
+)
+@click.option("--workers", default=1, show_default=True, help="Processes to share the texts.")
+@click.pass_context
+def places_match(
+    ctx: click.Context,
+    source: Path,
+    target: Path,
+    gazetteer: tuple[Path, ...],
+    postcodes: tuple[Path, ...],
+    beats: Path | None,
+    beat_field: str | None,
+    bbox: tuple[float, float, float, float] | None,
+    workers: int,
+) -> None:
+    """Match the texts of a CSV to places and write the results as a CSV."""
+    from cardiffmodel.places.batch import BatchError, match_csv, matcher_from_files
+    from cardiffmodel.places.gazetteer import GazetteerError
+
+    try:
+        if gazetteer:
+            resolver = matcher_from_files(gazetteer, postcodes, beats, beat_field, bbox)
+        else:
+            resolver = _project(ctx).matcher
+        counts = match_csv(resolver, source, target, workers=workers)
+    except (BatchError, GazetteerError, ConfigError) as err:
+        raise click.ClickException(str(err)) from err
+    summary = ", ".join(f"{counts[s]} {s}" for s in ("matched", "home", "unresolved"))
+    click.echo(f"wrote {target}: {sum(counts.values())} texts, {summary}")
+
+
+@places.command("review")
+@click.option("--below", default=0.9, show_default=True, help="Also list matches scoring below.")
+@click.option("--limit", default=30, show_default=True, help="Most frequent texts shown.")
+@click.option("--vague", is_flag=True, help="Include texts naming no particular place ('town').")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_context
+def places_review(ctx: click.Context, below: float, limit: int, vague: bool, fmt: str) -> None:
+    """Texts of stored incidents the matcher could not place (or barely), most frequent first."""
+    from cardiffmodel.places.review import review_queue
+
+    project = _project(ctx)
+    matcher = project.matcher.matcher  # built before the store is opened
+    sites = {s.site: s.site_location for s in project.settings.sources if s.site_location}
+    with project.store() as store:
+        items = review_queue(store.con, matcher, below=below, sites=sites, vague=vague)[:limit]
+    rows = [
+        {
+            "incidents": item.incidents,
+            "text": item.example,
+            "spellings": item.spellings,
+            "status": item.status,
+            "score": item.score,
+            "suggestions": " ".join(item.suggestions),
+            "reason": item.reason,
+        }
+        for item in items
+    ]
+    _emit(rows, fmt)
+
+
+@places.command("decide")
+@click.argument("text")
+@click.option("--place", "place_id", default=None, help="The gazetteer place id it means.")
+@click.option("--not-a-place", is_flag=True, help="The text names no place.")
+@click.option("--by", "decided_by", required=True, help="Who decided (kept with the decision).")
+@click.option("--note", default="", help="Why, for whoever reads the decision later.")
+@click.pass_context
+def places_decide(
+    ctx: click.Context,
+    text: str,
+    place_id: str | None,
+    not_a_place: bool,
+    decided_by: str,
+    note: str,
+) -> None:
+    """Decide what TEXT means; stored incidents with that text are re-placed now, and later
+    records with it are placed the same way."""
+    from cardiffmodel.places.review import ReviewError, apply_to_stored, decide
+
+    if (place_id is None) == (not not_a_place):
+        raise click.ClickException("give either --place PLACE_ID or --not-a-place")
+    project = _project(ctx)
+    place = None
+    if place_id is not None:
+        place = next((p for p in project.gazetteer if p.place_id == place_id), None)
+        if place is None:
+            raise click.ClickException(f"no gazetteer place has the id {place_id!r}")
+    layers = project.layers
+    with project.store() as store:
+        try:
+            decision = decide(store.con, text, place, decided_by, note)
+        except ReviewError as err:
+            raise click.ClickException(str(err)) from err
+        changed = apply_to_stored(store.con, decision, layers)
+    meaning = f"{place.name} ({place.place_id})" if place else "no place"
+    click.echo(
+        f"decided: {decision.text_key!r} means {meaning}; {changed} stored incidents updated"
+    )
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the web dashboard and API on the project's store (behind HTTPS in production)."""
+    from cardiffmodel.web.app import MissingAssets
+    from cardiffmodel.web.app import serve as run_server
+
+    project = _project(ctx)
+    try:
+        run_server(project.settings.root, host=host, port=port)
+    except MissingAssets as err:
+        raise click.ClickException(str(err)) from err
+
+
+@main.group()
+def users() -> None:
+    """Dashboard users: add, list and disable."""
+
+
+def _accounts(ctx: click.Context):
+    from cardiffmodel.web.accounts import Accounts
+    from cardiffmodel.web.database import Database
+
+    project = _project(ctx)
+    return project, Accounts(Database.in_project(project.settings.root))
+
+
+@users.command("add")
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice(["health", "police", "council", "analyst", "admin"])
+)
+@click.option("--organisation", required=True, help="The user's organisation (created if new).")
+@click.option(
+    "--site", "sites", multiple=True, help="A site a new health organisation owns; repeat."
+)
+@click.password_option(help="At least 12 characters; asked for when not given.")
+@click.pass_context
+def users_add(
+    ctx: click.Context,
+    username: str,
+    role: str,
+    organisation: str,
+    sites: tuple[str, ...],
+    password: str,
+) -> None:
+    """Add USERNAME to the dashboard."""
+    from cardiffmodel.web.accounts import AccountError
+
+    project, accounts = _accounts(ctx)
+    known = {s.site for s in project.settings.sources}
+    try:
+        user = accounts.add_user(username, password, role, organisation, sites, known_sites=known)
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"added {user.username} ({user.role}, {user.organisation})")
+
+
+@users.command("list")
+@click.pass_context
+def users_list(ctx: click.Context) -> None:
+    """List users with their role, organisation, sites and status."""
+    _, accounts = _accounts(ctx)
+    rows = [
+        {
+            "username": u.username,
+            "role": u.role,
+            "organisation": u.organisation,
+            "sites": " ".join(sorted(u.sites)),
+            "active": "yes" if u.active else "no",
+        }
+        for u in accounts.users()
+    ]
+    _emit(rows, "table")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.pass_context
+def users_disable(ctx: click.Context, username: str) -> None:
+    """Stop USERNAME signing in and end their sessions now."""
+    from cardiffmodel.web.accounts import AccountError
+
+    _, accounts = _accounts(ctx)
+    try:
+        accounts.disable(username)
+    except AccountError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"disabled {username}")

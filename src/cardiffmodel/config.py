@@ -70,6 +70,8 @@ class PlacesConfig:
     fsa_xml: tuple[Path, ...] = ()
     police_uk_streets: tuple[Path, ...] = ()
     aliases: dict[str, str] = field(default_factory=dict)
+    csv: tuple[Path, ...] = ()  # hand-made places: name, lon, lat, ... (places/gazetteer.py)
+    postcodes: tuple[Path, ...] = ()  # postcode lookup CSVs (places/postcodes.py)
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,8 @@ def settings_from_dict(raw: dict[str, Any], root: Path) -> Settings:
             fsa_xml=tuple(root / p for p in places.get("fsa_xml", [])),
             police_uk_streets=tuple(root / p for p in places.get("police_uk_streets", [])),
             aliases=dict(places.get("aliases", {})),
+            csv=tuple(root / p for p in places.get("csv", [])),
+            postcodes=tuple(root / p for p in places.get("postcodes", [])),
         ),
         groups=groups,
         engine=project.get("engine", "duckdb"),

@@ -17,9 +17,10 @@ from pathlib import Path
 from cardiffmodel.analysis.counts import rank_areas
 from cardiffmodel.analysis.selection import month_selection
 from cardiffmodel.config import write_settings
+from cardiffmodel.ingest.pipeline import IngestResult
 from cardiffmodel.project import Project
 from cardiffmodel.reports.builder import write_reports
-from cardiffmodel.synth import generate_city
+from cardiffmodel.synth import CityManifest, generate_city
 
 MARKER = ".cardiff-demo"
 REGION_BBOX = [-3.35, 51.38, -3.05, 51.57]
@@ -172,11 +173,14 @@ def _last_month(end: date) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def run_demo(
+def build_demo_store(
     folder: Path, data_dir: Path, seed: int = 1, months: int = 24, scale: float = 1.0
-) -> DemoSummary:
-    """Build the demo project in ``folder`` and return its summary."""
-    started = time.perf_counter()
+) -> tuple[CityManifest, list[IngestResult]]:
+    """The demo project without its reports: open data, extracts, cardiff.toml, the store.
+
+    For tests and benchmarks that need only the ingested store (the PDF reports are the
+    slowest part of the demo).
+    """
     _prepare(folder)
     _copy_open_data(data_dir, folder)
     manifest = generate_city(
@@ -190,6 +194,16 @@ def run_demo(
     write_settings(demo_settings(manifest.sources, folder), folder)
     project = Project.open(folder)
     results = [r for name, files in manifest.files.items() for r in project.ingest(name, files)]
+    return manifest, results
+
+
+def run_demo(
+    folder: Path, data_dir: Path, seed: int = 1, months: int = 24, scale: float = 1.0
+) -> DemoSummary:
+    """Build the demo project in ``folder`` and return its summary."""
+    started = time.perf_counter()
+    manifest, results = build_demo_store(folder, data_dir, seed, months, scale)
+    project = Project.open(folder)
     period = _last_month(manifest.end)
     reports = write_reports(project, project.settings.groups, period, formats=("html", "pdf"))
     with project.store(read_only=True) as store:

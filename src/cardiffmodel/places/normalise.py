@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 
 # Word lists are kept compact, a few words a line, for reading.
 # fmt: off
@@ -92,7 +93,11 @@ FILLER = frozenset(
         "people", "person", "pm", "police", "punched", "rear", "round", "she", "side", "stabbed",
         "the", "them", "then", "there", "they", "to", "unknown", "vicinity", "walking", "was",
         "weapon", "went", "were", "when", "while", "whilst", "who", "with", "woman", "women", "y",
-        "yr"
+        "yr",
+        # what the privacy scrub leaves around an identifier it removed ("ex partner
+        # [removed]", "NHS [removed]", "contact [removed]")
+        "assailant", "attacker", "called", "contact", "dob", "ex", "miss", "mob", "mobile", "mr",
+        "mrs", "ms", "named", "nhs", "partner", "phone", "removed", "suspect", "tel"
     }
 )
 
@@ -109,6 +114,7 @@ GENERIC = frozenset(
 # fmt: on
 
 _POSTCODE = re.compile(r"\b([a-z]{1,2}\d[a-z\d]?)\s*(\d[a-z]{2})\b")
+_SECTOR = re.compile(r"\b([a-z]{1,2}\d[a-z\d]?)\s+(\d)\b", re.IGNORECASE)
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _DIGITS = re.compile(r"\d+(?:[a-z]|am|pm|hrs)?")  # house numbers, "12a", times
@@ -196,6 +202,18 @@ def extract_postcode(text: str | None) -> tuple[str, str]:
     return rest.strip(), f"{found.group(1)} {found.group(2)}".upper()
 
 
+def extract_sector(text: str, districts: Collection[str]) -> tuple[str, str]:
+    """Split a postcode sector ("CF24 3", what the privacy scrub leaves of a full postcode)
+    out of a text: ("pts home", "CF24 3"), or (text, "") when there is none. Only outward
+    codes in ``districts`` count, so "A48 2" (a road and a number) is not taken for one."""
+    for found in _SECTOR.finditer(text):
+        district = found.group(1).upper()
+        if district in districts:
+            rest = text[: found.start()] + " " + text[found.end() :]
+            return rest.strip(), f"{district} {found.group(2)}"
+    return text, ""
+
+
 # ---- location type -------------------------------------------------------------------
 
 # fmt: off
@@ -203,9 +221,11 @@ _UNKNOWN_TEXTS = frozenset(
     {
         "", "cannot remember", "cant remember", "declined", "do not know", "dont know", "n a",
         "n k", "na", "nk", "no details", "none", "not given", "not known", "not recorded",
-        "not stated", "not sure", "other", "refused", "tbc", "unk", "unknown", "unsure"
+        "not stated", "not sure", "other", "refused", "tbc", "unk", "unknown", "unsure",
+        "does not know", "doesnt know", "cant recall", "dont remember", "not said"
     }
 )
+_WHO_DOES_NOT_KNOW = re.compile(r"^(?:patients?|victims?) ")  # "pt unsure", "patient n/k"
 _DWELLINGS = frozenset(
     {
         "addr", "address", "bedsit", "bungalow", "flat", "home", "house", "property", "residence",
@@ -329,7 +349,7 @@ def location_type(text: str | None) -> str:
 
 def type_of_normalised(normalised: str) -> str:
     """``location_type`` of a text already passed through ``normalise``."""
-    if normalised in _UNKNOWN_TEXTS:
+    if normalised in _UNKNOWN_TEXTS or _WHO_DOES_NOT_KNOW.sub("", normalised) in _UNKNOWN_TEXTS:
         return "unknown"
     tokens = normalised.split()
     dwelling = _dwelling_type(tokens)

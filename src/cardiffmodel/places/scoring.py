@@ -105,7 +105,7 @@ def _score_one(
             if recall < MIN_STREET_RECALL or not _type_given(name, at, used):
                 continue
         else:
-            recall, used = _overlap(name, hits, {})
+            recall, used = _overlap(name, hits)
         if best is None or recall > best[0]:
             best = (recall, used, name.tokens)
     if best is None or not best[1]:
@@ -154,29 +154,39 @@ def _kind_words(
 
 
 def _overlap(
-    name: Name, hits: dict[str, list[tuple[float, int]]], taken: Mapping[int, float]
+    name: Name, hits: dict[str, list[tuple[float, int]]]
 ) -> tuple[float, dict[int, float]]:
-    """Weighted share of a name's words found in the text (each text word used once, and
-    not one already in ``taken``; less when out of order), with the text positions used
-    and their similarity."""
+    """Weighted share of a name's words found in the text (each text word used once; less
+    when out of order), with the text positions used and their similarity."""
     matched = 0.0
     used: dict[int, float] = {}
     last = -1
+    in_order = True
     for token, weight in name.pairs:
         found = hits.get(token)
         if found is None:
             continue
-        free = [(sim, pos) for sim, pos in found if pos not in used and pos not in taken]
-        if not free:
-            continue
         # keep the name's order where the text allows ("Waterloo Gardens Teahouse on
-        # Waterloo Gardens" uses the first "Waterloo Gardens" for the name)
-        sim, pos = next(((s, p) for s, p in free if p > last), free[0])
+        # Waterloo Gardens" uses the first "Waterloo Gardens" for the name): the best
+        # free word after the last one used, else the best free word
+        choice = None
+        for sim, pos in found:
+            if pos in used:
+                continue
+            if pos > last:
+                choice = (sim, pos)
+                break
+            if choice is None:
+                choice = (sim, pos)
+        if choice is None:
+            continue
+        sim, pos = choice
+        in_order = in_order and pos > last
         matched += weight * sim
         used[pos] = sim
         last = pos
     recall = matched / name.total if name.total else 0.0
-    if list(used) != sorted(used):
+    if not in_order:
         recall *= OUT_OF_ORDER  # "Pant Glas" is not "Glas-y-Pant"
     return recall, used
 
