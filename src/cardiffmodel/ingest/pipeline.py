@@ -111,22 +111,22 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def incident_ids(kind: str, site: str, record_ids: pd.Series) -> pa.Array:
+def incident_ids(kind: str, site: str, record_ids: Sequence[str]) -> np.ndarray:
     """Stable ids: the same record from the same site always hashes to the same id (the
-    first 24 hex digits of SHA-256 of "kind|site|record id")."""
+    first 24 hex digits of SHA-256 of "kind|site|record id"), as an array of str."""
     prefix = f"{kind}|{site}|"
     if len(record_ids) < _BULK_HASH:
-        return pa.array(
+        return np.array(
             [hashlib.sha256((prefix + rid).encode()).hexdigest()[:24] for rid in record_ids],
-            pa.string(),
+            dtype=object,
         )
-    ids = pa.table({"rid": pa.array(record_ids.to_numpy(dtype=object), pa.string())})
+    ids = pa.table({"rid": pa.array(np.asarray(record_ids, dtype=object), pa.string())})
     with duckdb.connect() as con:  # hashes on every core; starting it costs ~50 ms
         con.register("ids", ids)
         out = con.sql(
             "SELECT substr(sha256($prefix || rid), 1, 24) FROM ids", params={"prefix": prefix}
         ).to_arrow_table()
-    return out.column(0).combine_chunks()
+    return out.column(0).to_numpy()
 
 
 def ingest_file(
@@ -185,6 +185,7 @@ def prepare_batch(
         sha256=sha,
         rows_in=rows_in,
         accepted=incidents.num_rows,
+        duplicates=0,  # counted by the store as it writes
         quarantined=quarantine.num_rows,
         filtered=filtered,
         identifiers_removed=", ".join(f"{k}: {v}" for k, v in removed.items()),
@@ -360,8 +361,7 @@ def _quarantine(
     record_ids = checked.record_ids.loc[bad]
     known = (record_ids != "").to_numpy()
     incident = np.full(len(bad), None, dtype=object)
-    ids = incident_ids(source.kind, source.site, record_ids[known])
-    incident[known] = ids.to_numpy(zero_copy_only=False)
+    incident[known] = incident_ids(source.kind, source.site, record_ids[known])
     problems = [checked.problems[index] for index in bad]
     return pa.table(
         {

@@ -122,7 +122,13 @@ class AlreadyIngested(StoreError):
 
 @dataclass(frozen=True)
 class BatchRecord:
-    """What one ingested file brought: counts in, accepted, quarantined, and when."""
+    """What one ingested file brought: counts in, accepted, quarantined, and when.
+
+    ``duplicates`` is kept for callers that fill it; the store counts new, duplicate and
+    updated records itself when it writes the batch. ``filtered`` counts rows that were
+    another area's or not violence; ``period_start``/``period_end`` are the reporting
+    period a submission header declared.
+    """
 
     batch_id: str
     source: str
@@ -130,14 +136,15 @@ class BatchRecord:
     sha256: str
     rows_in: int
     accepted: int
+    duplicates: int
     quarantined: int
     identifiers_removed: str
     started_at: datetime
     finished_at: datetime
+    status: str = "ingested"
     filtered: int = 0
     period_start: date | None = None
     period_end: date | None = None
-    status: str = "ingested"
 
 
 @dataclass(frozen=True)
