@@ -14,6 +14,7 @@ MODULES = (
     "benchmarks.gap_bench",
     "benchmarks.report_bench",
     "benchmarks.web_bench",
+    "benchmarks.evaluation_bench",
     "benchmarks.ingest_bench",
 )
 

@@ -760,6 +760,8 @@ def places_decide(
     click.echo(
         f"decided: {decision.text_key!r} means {meaning}; {changed} stored incidents updated"
     )
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
@@ -851,3 +853,223 @@ def users_disable(ctx: click.Context, username: str) -> None:
     except AccountError as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"disabled {username}")
+
+
+@main.group()
+def interventions() -> None:
+    """The interventions register: what was done, where and when."""
+
+
+@interventions.command("add")
+@click.argument("name")
+@click.option("--type", "kind", required=True, help="patrols, licensing, cctv, glassware, …")
+@click.option("--start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day.")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Day after the last day.")
+@click.option("--layer", default="beat", show_default=True)
+@click.option("--area", "areas", multiple=True, help="Treated area code or name (repeat).")
+@click.option("--venue", "venues", multiple=True, help="Treated venue place id (repeat).")
+@click.option("--compare", "comparison", multiple=True, help="Comparison area (repeat).")
+@click.option("--description", default="", help="What was done, by whom.")
+@click.pass_context
+def interventions_add(
+    ctx: click.Context,
+    name: str,
+    kind: str,
+    start,
+    end,
+    layer: str,
+    areas: tuple[str, ...],
+    venues: tuple[str, ...],
+    comparison: tuple[str, ...],
+    description: str,
+) -> None:
+    """Register intervention NAME."""
+    from cardiffmodel.store.interventions import (
+        Intervention,
+        InterventionError,
+        add_intervention,
+        resolve_areas,
+        venue_areas,
+    )
+
+    project = _project(ctx)
+    try:
+        area_layer = project.layer(layer)
+        treated = resolve_areas(area_layer, areas)
+        if venues:
+            treated += venue_areas(project.gazetteer, area_layer, venues)
+        intervention = Intervention(
+            name=name,
+            kind=kind,
+            layer=layer,
+            areas=tuple(dict.fromkeys(treated)),
+            start=start.date(),
+            end=end.date() if end else None,
+            venues=venues,
+            comparison=resolve_areas(area_layer, comparison) if comparison else None,
+            description=description,
+        )
+        with project.store() as store:
+            add_intervention(store.con, intervention)
+    except (InterventionError, ConfigError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"registered {name!r}: {', '.join(intervention.areas)} from {intervention.start}")
+
+
+@interventions.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_context
+def interventions_list(ctx: click.Context, fmt: str) -> None:
+    """List registered interventions."""
+    from cardiffmodel.store.interventions import list_interventions
+
+    with _project(ctx).store(read_only=True) as store:
+        rows = [i.as_dict() for i in list_interventions(store.con)]
+    if fmt != "json":
+        rows = [{k: ",".join(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows]
+    _emit(rows, fmt)
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--method",
+    "methods",
+    multiple=True,
+    type=click.Choice(["its", "did", "synthetic_control"]),
+    help="Method (repeat; default all three).",
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(["all", "ed", "ambulance", "police"]),
+    help="Source (repeat; default all together and each alone).",
+)
+@click.option("--weeks-before", default=104, show_default=True, help="Weeks of data before.")
+@click.option("--through", type=click.DateTime(["%Y-%m-%d"]), help="End of data if ongoing.")
+@click.option("--charts", type=click.Path(file_okay=False, path_type=Path), help="Chart folder.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_context
+def evaluate(
+    ctx: click.Context,
+    name: str,
+    methods: tuple[str, ...],
+    sources: tuple[str, ...],
+    weeks_before: int,
+    through,
+    charts: Path | None,
+    fmt: str,
+) -> None:
+    """Estimate intervention NAME's effect on incidents, store the verdicts for the "what
+    works" table, and write event-study charts."""
+    from datetime import datetime
+
+    from cardiffmodel.analysis.charts import event_study_svg
+    from cardiffmodel.analysis.did import DidResult
+    from cardiffmodel.analysis.effect import EvaluationError
+    from cardiffmodel.analysis.evaluation import EvaluationOptions
+    from cardiffmodel.analysis.evaluation import evaluate as run_evaluation
+    from cardiffmodel.store.interventions import (
+        InterventionError,
+        get_intervention,
+        save_results,
+    )
+
+    project = _project(ctx)
+    options = EvaluationOptions(
+        **({"methods": methods} if methods else {}),
+        **({"sources": sources} if sources else {}),
+        weeks_before=weeks_before,
+    )
+    try:
+        with project.store() as store:
+            intervention = get_intervention(store.con, name)
+            result = run_evaluation(
+                store.incidents(), intervention, options, through.date() if through else None
+            )
+            rows = result.what_works(datetime.now().replace(microsecond=0))
+            save_results(store.con, rows)
+    except (InterventionError, EvaluationError) as err:
+        raise click.ClickException(str(err)) from err
+    folder = charts or project.settings.reports_dir / "evaluations"
+    for r in result.results:
+        if isinstance(r.detail, DidResult) and r.detail.event_study:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{_slug(name)}-{r.source}-event-study.svg"
+            path.write_text(event_study_svg(r.detail, f"{name}: {r.source} incidents"))
+            click.echo(f"chart: {path}", err=True)
+    table = [
+        {
+            "source": r.source,
+            "method": r.method,
+            "rate_ratio": r.rate_ratio,
+            "low": r.low,
+            "high": r.high,
+            "pre_check": r.pre_check_passed,
+            "verdict": r.verdict,
+            "explanation": r.explanation,
+        }
+        for r in rows
+    ]
+    _emit(table, fmt)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+@main.command()
+@click.option("--survey", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--summary", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--weight", default=None, help="Survey weight column.")
+@click.option("--bootstrap", default=500, show_default=True, help="Bootstrap resamples.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.pass_context
+def aces(
+    ctx: click.Context,
+    survey: Path | None,
+    summary: Path | None,
+    weight: str | None,
+    bootstrap: int,
+    seed: int,
+    out: Path | None,
+) -> None:
+    """ACE prevalence, adjusted odds ratios and the share of outcomes attributable to
+    ACEs, from a survey file or published summary figures: a CSV table and an SVG chart."""
+    from cardiffmodel.analysis import aces as ace_survey
+    from cardiffmodel.analysis import aces_summary
+    from cardiffmodel.analysis.charts import summary_infographic_svg, survey_infographic_svg
+
+    if (survey is None) == (summary is None):
+        raise click.ClickException("give either --survey FILE or --summary FILE")
+    folder = out or ctx.obj / "aces"
+    folder.mkdir(parents=True, exist_ok=True)
+    title = "Adverse childhood experiences and adult outcomes"
+    try:
+        if survey is not None:
+            frame, spec = ace_survey.read_survey(survey, weight=weight)
+            result = ace_survey.analyse_survey(frame, spec, bootstrap=bootstrap, seed=seed)
+            _write_csv(folder / "aces_prevalence.csv", ace_survey.prevalence_table(result))
+            rows = ace_survey.survey_table(result)
+            chart = survey_infographic_svg(result, title)
+        else:
+            fractions = aces_summary.attributable_fractions(
+                aces_summary.read_summary(summary), seed=seed
+            )
+            rows = aces_summary.summary_table(fractions)
+            chart = summary_infographic_svg(fractions, title)
+    except (ace_survey.SurveyError, aces_summary.SummaryError) as err:
+        raise click.ClickException(str(err)) from err
+    _write_csv(folder / "aces.csv", rows)
+    (folder / "aces.svg").write_text(chart)
+    _emit(rows, "table")
+    click.echo(f"written: {folder / 'aces.csv'}, {folder / 'aces.svg'}", err=True)
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
