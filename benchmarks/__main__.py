@@ -15,6 +15,7 @@ MODULES = (
     "benchmarks.report_bench",
     "benchmarks.web_bench",
     "benchmarks.evaluation_bench",
+    "benchmarks.ingest_bench",
 )
 
 

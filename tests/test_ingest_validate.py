@@ -47,7 +47,7 @@ def _check(tmp_path: Path, body: str, encoding: str = "utf-8"):
     path.write_bytes((HEADER + "\n" + body).encode(encoding))
     settings = settings_from_dict({"sources": [SOURCE]}, tmp_path)
     source = settings.source("uhw")
-    frame = read_extract(path, source)
+    frame = read_extract(path, source).frame
     return frame, validate(frame, source, str(path), BBOX, date(2026, 1, 1))
 
 
@@ -152,7 +152,7 @@ def test_missing_columns_reject_the_whole_file(tmp_path):
     settings = settings_from_dict({"sources": [SOURCE]}, tmp_path)
     source = settings.source("uhw")
     with pytest.raises(FileRejected, match=r"wrong.csv: column\(s\) \['AttendanceNo'"):
-        validate(read_extract(path, source), source, str(path), BBOX, date(2026, 1, 1))
+        validate(read_extract(path, source).frame, source, str(path), BBOX, date(2026, 1, 1))
 
 
 def test_empty_and_header_only_files_are_rejected(tmp_path):
@@ -168,7 +168,7 @@ def test_empty_and_header_only_files_are_rejected(tmp_path):
 
 
 def test_wrong_encoding_is_rejected_with_the_byte_offset(tmp_path):
-    with pytest.raises(FileRejected, match=r"not readable as utf-8-sig \(byte \d+\)"):
+    with pytest.raises(FileRejected, match=r"not readable as utf-8 \(byte \d+, line 2\)"):
         _check(
             tmp_path,
             "A1,05/01/2019,23:40,05/01/2019,23:10,Siân,F,23,Caffi Môr,Fist,,\n",

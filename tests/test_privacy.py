@@ -35,7 +35,11 @@ def test_home_postcode_is_cut_to_its_sector():
         ("pts home tel 07700 900461", "phone", "900461"),
         ("call +44 7700 900461 re assault", "phone", "900461"),
         ("email jo.bloggs@example.com", "email", "example.com"),
-        ("dob 31/12/1990 at home", "date", "1990"),
+        ("dob 31/12/1990 at home", "date_of_birth", "1990"),
+        ("D.O.B: 3rd March 1990, o/s Revs", "date_of_birth", "1990"),
+        ("seen 12/01/2019 at bus stn", "date", "2019"),
+        ("at Dave Jones's flat", "name", "Jones"),
+        ("Kelly's house", "name", "Kelly"),
         ("assaulted by John Smith outside Revs", "name", "Smith"),
         ("hit by Mr Jones in the street", "name", "Jones"),
         ("unk (ex partner Rhys Griffiths)", "name", "Griffiths"),
@@ -60,6 +64,9 @@ def test_identifiers_are_removed(text, kind, gone):
         "Lewis Arms",
         "nr W H Smith Travel",
         "friends house",
+        "Mum's house",
+        "Patient's home",
+        "Tiger Tiger's door",
     ],
 )
 def test_place_text_is_left_alone(text):

@@ -20,6 +20,7 @@ from cardiffmodel.analysis.profiles import PROFILE_FIELDS
 from cardiffmodel.config import ConfigError
 from cardiffmodel.ingest.pipeline import IngestResult
 from cardiffmodel.project import Project
+from cardiffmodel.store.duckdb_store import StoreError
 
 if TYPE_CHECKING:
     from cardiffmodel.analysis.linkage import LinkageResult
@@ -92,7 +93,7 @@ def ingest(ctx: click.Context, source: str, files: tuple[Path, ...]) -> None:
     project = _project(ctx)
     try:
         results = project.ingest(source, files)
-    except ConfigError as err:
+    except (ConfigError, StoreError) as err:
         raise click.ClickException(str(err)) from err
     for result in results:
         click.echo(_ingest_line(result))
@@ -104,50 +105,160 @@ def _ingest_line(result: IngestResult) -> str:
     if result.skipped:
         return f"{result.file}: {result.skipped}"
     removed = ", ".join(f"{k} {v}" for k, v in result.identifiers_removed.items()) or "none"
-    return (
-        f"{result.file}: {result.rows_in} rows, {result.accepted} accepted "
-        f"({result.new} new, {result.duplicates} already stored), "
-        f"{result.quarantined} quarantined, {result.filtered} not violence; "
-        f"identifiers removed: {removed}"
+    line = (
+        f"{result.file}: batch {result.batch_id}: {result.rows_in} rows, "
+        f"{result.accepted} accepted ({result.new} new, {result.duplicates} already stored, "
+        f"{result.updated} updated), {result.quarantined} quarantined, "
+        f"{result.filtered} filtered out; identifiers removed: {removed}"
     )
+    if result.resolved:
+        line += f"; {result.resolved} earlier quarantined rows resolved"
+    if result.columns_not_read:
+        line += f"; columns not read: {', '.join(result.columns_not_read)}"
+    return line
 
 
 @main.command()
 @click.option("--source", default=None, help="Only this source.")
+@click.option("--all", "everything", is_flag=True, help="Also resolved and withdrawn rows.")
+@click.option(
+    "--export",
+    "export_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the open rows of --source to this file, in the source's layout, to correct "
+    "and ingest again.",
+)
 @click.pass_context
-def quarantine(ctx: click.Context, source: str | None) -> None:
+def quarantine(
+    ctx: click.Context, source: str | None, everything: bool, export_to: Path | None
+) -> None:
     """List quarantined rows with the file, row, column, value and reason."""
-    with _project(ctx).store(read_only=True) as store:
-        rows = store.quarantine(source)
+    from cardiffmodel.ingest.corrections import ExportError, export_quarantine
+    from cardiffmodel.store.duckdb_store import QUARANTINE_STATES
+
+    project = _project(ctx)
+    try:
+        if export_to is not None:
+            if source is None:
+                raise click.ClickException("--export needs --source: each source has its layout")
+            with project.store() as store:
+                count = export_quarantine(project.settings, store, source, export_to)
+            click.echo(f"{count} rows written to {export_to}; correct them, then run:")
+            click.echo(f"  cardiff ingest {source} {export_to}")
+            return
+        states = QUARANTINE_STATES if everything else ("open",)
+        with project.store(read_only=True) as store:
+            rows = store.quarantine(source, states)
+    except (ConfigError, StoreError, ExportError) as err:
+        raise click.ClickException(str(err)) from err
     for row in rows:
+        state = "" if row["status"] == "open" else f" [{row['status']}]"
         click.echo(
-            f"{row['file']} row {row['row_number']} column {row['column_name']} "
-            f"value {row['value']!r}: {row['reason']}"
+            f"#{row['quarantine_id']}{state} {row['file']} row {row['row_number']} column "
+            f"{row['column_name']} value {row['value']!r}: {row['reason']}"
         )
     click.echo(f"{len(rows)} quarantined rows")
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.pass_context
 def batches(ctx: click.Context) -> None:
-    """List ingested batches with their counts."""
-    with _project(ctx).store(read_only=True) as store:
-        rows = store.batches()
+    """List ingested batches (one per file) with their counts; see also withdraw."""
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        with _project(ctx).store(read_only=True) as store:
+            rows = store.batches()
+    except StoreError as err:
+        raise click.ClickException(str(err)) from err
     writer = csv.writer(sys.stdout)
     columns = [
         "batch_id",
         "source",
         "file",
+        "sha256",
         "rows_in",
         "accepted",
+        "new",
         "duplicates",
+        "updated",
         "quarantined",
+        "filtered",
         "identifiers_removed",
+        "started_at",
         "status",
     ]
     writer.writerow(columns)
     for row in rows:
         writer.writerow([row[c] for c in columns])
+
+
+@batches.command("withdraw")
+@click.argument("batch_id")
+@click.pass_context
+def batches_withdraw(ctx: click.Context, batch_id: str) -> None:
+    """Take back a batch: its records leave the store (unless another batch also sent
+    them) and its file may be ingested again."""
+    try:
+        with _project(ctx).store() as store:
+            outcome = store.withdraw(batch_id)
+    except StoreError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(
+        f"{batch_id} withdrawn: {outcome.removed} records removed, {outcome.kept} kept "
+        f"(also sent in another batch), {outcome.restored} restored to an earlier version, "
+        f"{outcome.reopened} quarantined rows reopened"
+    )
+
+
+@main.command()
+@click.option("--from", "first", default=None, help="First month, e.g. 2019-01.")
+@click.option("--to", "last", default=None, help="Last month, e.g. 2019-12.")
+@click.option("--baseline", default=3, show_default=True, help="Months a volume is compared with.")
+@click.option("--drop", default=0.5, show_default=True, help="Flag months below this share.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_context
+def quality(
+    ctx: click.Context,
+    first: str | None,
+    last: str | None,
+    baseline: int,
+    drop: float,
+    fmt: str,
+) -> None:
+    """Data quality per source and month: completeness, placement, timeliness, volume."""
+    from cardiffmodel.analysis.quality import monthly_quality
+    from cardiffmodel.analysis.selection import add_months, month_selection
+
+    try:
+        start = month_selection(first).start if first else None
+        end = add_months(month_selection(last).start, 1) if last else None
+        with _project(ctx).store(read_only=True) as store:
+            result = monthly_quality(
+                store.incidents(), store.batches_table(), start, end, baseline, drop
+            )
+    except (ValueError, StoreError) as err:
+        raise click.ClickException(str(err)) from err
+    rows = [
+        {
+            "source": r.source,
+            "month": f"{r.month:%Y-%m}",
+            "records": r.records,
+            "vs_previous": r.volume_ratio,
+            "flag": "DROP" if r.drop else "",
+            "location_given": r.location_given,
+            "time_known": r.time_known,
+            "weapon_known": r.weapon_known,
+            "located": r.located,
+            "median_days_to_receipt": r.median_days,
+        }
+        for r in result.rows
+    ]
+    _emit(rows, fmt)
+    if fmt == "table" and result.drops:
+        months = ", ".join(f"{r.source} {r.month:%Y-%m}" for r in result.drops)
+        click.echo(f"Volume fell below {drop:.0%} of the previous {baseline} months: {months}")
 
 
 @main.command()

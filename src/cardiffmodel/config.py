@@ -19,7 +19,7 @@ import tomli_w
 from cardiffmodel.schema import AREA_LAYERS, MAPPABLE_FIELDS, SOURCES
 
 CONFIG_NAME = "cardiff.toml"
-FORMATS = ("csv", "xlsx", "police_uk")
+FORMATS = ("csv", "xlsx", "police_uk", "istv")
 AUDIENCES = ("health", "police", "council", "partnership")
 
 
@@ -205,7 +205,7 @@ def _source(raw: dict[str, Any], index: int) -> SourceConfig:
     for canonical in columns:
         _one_of(canonical, MAPPABLE_FIELDS, f"{where} columns")
     fmt = _one_of(raw.get("format", "csv"), FORMATS, f"{where} format")
-    if fmt != "police_uk" and "source_record_id" not in columns:
+    if fmt in ("csv", "xlsx") and "source_record_id" not in columns:
         raise ConfigError(f"{CONFIG_NAME} {where} columns: source_record_id must be mapped")
     return SourceConfig(
         name=name,

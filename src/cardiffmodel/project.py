@@ -12,7 +12,12 @@ from functools import cached_property
 from pathlib import Path
 
 from cardiffmodel.config import Settings, load_settings
-from cardiffmodel.ingest.pipeline import IngestResult, ingest_file
+from cardiffmodel.ingest.pipeline import (
+    IngestResult,
+    commit_batch,
+    file_sha256,
+    prepare_batch,
+)
 from cardiffmodel.ingest.readers import FileRejected
 from cardiffmodel.places.areas import AreaLayer, load_area_layer
 from cardiffmodel.places.gazetteer import Place, build_gazetteer
@@ -74,13 +79,26 @@ class Project:
         return [self.layer(a.layer) for a in self.settings.areas]
 
     def ingest(self, source: str, paths: Iterable[Path]) -> list[IngestResult]:
-        """Ingest files one batch each; a rejected file is reported and the rest go on."""
+        """Ingest files one batch each; a rejected file is reported and the rest go on.
+
+        The store is held only to check for a file already ingested and to write each
+        batch, so other commands (and other ingests) can use it in between.
+        """
+        self.settings.source(source)  # an unknown source fails before any file is read
         results = []
-        matcher, layers = self.matcher, self.layers  # loaded before the store is opened
-        with self.store() as store:
-            for path in paths:
-                try:
-                    results.append(ingest_file(self.settings, store, source, path, matcher, layers))
-                except FileRejected as err:
-                    results.append(IngestResult(source, str(path), skipped=f"rejected: {err}"))
+        for path in paths:
+            try:
+                results.append(self._ingest_one(source, path))
+            except FileRejected as err:
+                results.append(IngestResult(source, str(path), skipped=f"rejected: {err}"))
         return results
+
+    def _ingest_one(self, source: str, path: Path) -> IngestResult:
+        sha = file_sha256(path)
+        with self.store() as store:
+            previous = store.batch_with_sha(source, sha)
+        if previous:
+            return IngestResult(source, str(path), skipped=f"already ingested as {previous}")
+        prepared = prepare_batch(self.settings, source, path, self.matcher, self.layers, sha256=sha)
+        with self.store() as store:
+            return commit_batch(store, prepared)

@@ -109,6 +109,7 @@ MAPPABLE_FIELDS = (
     "assailants",
     "relationship",
     "age",
+    "date_of_birth",  # read only to band the age at the assault; never stored
     "age_band",
     "sex",
     "crime_type",

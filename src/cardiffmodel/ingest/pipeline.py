@@ -2,38 +2,47 @@
 
 The order matters for privacy: identifiers are removed from the free text before the text
 is matched, stored or quarantined, so nothing past this module ever sees them.
+
+Preparing a batch needs no store, so a long file is read, checked and placed while other
+commands use the store; only the final write takes the store's lock, in one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cardiffmodel.config import Settings, SourceConfig
-from cardiffmodel.ingest.privacy import count_removed, scrub
-from cardiffmodel.ingest.readers import ROW_NUMBER, FileRejected, read_extract
-from cardiffmodel.ingest.validate import validate
+from cardiffmodel.ingest.presets import apply_preset, istv_period
+from cardiffmodel.ingest.privacy import scrub_column
+from cardiffmodel.ingest.readers import (
+    QUARANTINE_ID,
+    RESERVED_COLUMNS,
+    ROW_NUMBER,
+    FileRejected,
+    read_extract,
+)
+from cardiffmodel.ingest.validate import Validated, mapped_columns, validate
 from cardiffmodel.schema import AREA_LAYERS, INCIDENT_SCHEMA
-from cardiffmodel.store.duckdb_store import QUARANTINE_SCHEMA, BatchRecord, Store
+from cardiffmodel.store.duckdb_store import (
+    QUARANTINE_SCHEMA,
+    AlreadyIngested,
+    BatchRecord,
+    Store,
+)
 
-# data.police.uk publishes month, map point and crime type only; this preset reads it as is.
-POLICE_UK_COLUMNS = {
-    "source_record_id": "Crime ID",
-    "occurred_date": "Month",
-    "lon": "Longitude",
-    "lat": "Latitude",
-    "location_text": "Location",
-    "crime_type": "Crime type",
-}
-POLICE_UK_VIOLENCE = ("Violence and sexual offences",)
+_BULK_HASH = 50_000  # rows from which DuckDB hashes record ids faster than hashlib
 
 
 class Resolver(Protocol):
@@ -53,7 +62,14 @@ class AreaAssigner(Protocol):
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What happened to one file; ``skipped`` says why nothing was stored, if so."""
+    """What happened to one file; ``skipped`` says why nothing was stored, if so.
+
+    ``rows_in`` counts the file's records; each ends ``filtered`` (another area's or not
+    violence: police.uk), ``accepted`` or ``quarantined``. Accepted records are ``new``,
+    ``duplicates`` of stored ones, or ``updated`` (a stored record whose content changed).
+    ``resolved`` counts earlier quarantined rows this file fixed; ``columns_not_read``
+    are the file's columns that no mapping names (identifiers stay there).
+    """
 
     source: str
     file: str
@@ -63,26 +79,31 @@ class IngestResult:
     accepted: int = 0
     new: int = 0
     duplicates: int = 0
+    updated: int = 0
     quarantined: int = 0
     located: int = 0
+    resolved: int = 0
     identifiers_removed: dict[str, int] = field(default_factory=dict)
+    columns_not_read: tuple[str, ...] = ()
     skipped: str | None = None
 
 
-def police_uk_source(source: SourceConfig) -> SourceConfig:
-    """The fixed mapping of data.police.uk street-level CSVs (month precision, no time)."""
-    return replace(
-        source,
-        format="csv",
-        columns=POLICE_UK_COLUMNS,
-        formats={"occurred_date": "%Y-%m"},
-        delimiter=",",
-        encoding="utf-8",
-        crime_types=source.crime_types or POLICE_UK_VIOLENCE,
-    )
+@dataclass(frozen=True)
+class PreparedBatch:
+    """A file read, checked, cleaned and placed, ready to be written in one transaction."""
+
+    record: BatchRecord
+    incidents: pa.Table
+    quarantine: pa.Table
+    fixes: tuple[int, ...]
+    located: int
+    identifiers_removed: dict[str, int]
+    columns_not_read: tuple[str, ...]
 
 
 def file_sha256(path: Path) -> str:
+    if not path.is_file():
+        raise FileRejected(f"{path}: file not found")
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -90,9 +111,22 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def incident_ids(kind: str, site: str, record_ids: pd.Series) -> list[str]:
-    """Stable ids: the same record from the same site always hashes to the same id."""
-    return [hashlib.sha256(f"{kind}|{site}|{rid}".encode()).hexdigest()[:24] for rid in record_ids]
+def incident_ids(kind: str, site: str, record_ids: Sequence[str]) -> np.ndarray:
+    """Stable ids: the same record from the same site always hashes to the same id (the
+    first 24 hex digits of SHA-256 of "kind|site|record id"), as an array of str."""
+    prefix = f"{kind}|{site}|"
+    if len(record_ids) < _BULK_HASH:
+        return np.array(
+            [hashlib.sha256((prefix + rid).encode()).hexdigest()[:24] for rid in record_ids],
+            dtype=object,
+        )
+    ids = pa.table({"rid": pa.array(np.asarray(record_ids, dtype=object), pa.string())})
+    with duckdb.connect() as con:  # hashes on every core; starting it costs ~50 ms
+        con.register("ids", ids)
+        out = con.sql(
+            "SELECT substr(sha256($prefix || rid), 1, 24) FROM ids", params={"prefix": prefix}
+        ).to_arrow_table()
+    return out.column(0).to_numpy()
 
 
 def ingest_file(
@@ -104,31 +138,46 @@ def ingest_file(
     layers: Sequence[AreaAssigner],
     today: date | None = None,
 ) -> IngestResult:
-    """Ingest one file as one batch; a whole-file problem raises FileRejected."""
-    source = settings.source(source_name)
-    published = source.format == "police_uk"
-    if published:
-        source = police_uk_source(source)
+    """Ingest one file as one batch into an open store; a whole-file problem raises
+    FileRejected and stores nothing."""
     sha = file_sha256(path)
-    previous = store.batch_with_sha(source.name, sha)
+    previous = store.batch_with_sha(source_name, sha)
     if previous:
-        return IngestResult(source.name, str(path), skipped=f"already ingested as {previous}")
+        return IngestResult(source_name, str(path), skipped=f"already ingested as {previous}")
+    prepared = prepare_batch(settings, source_name, path, resolver, layers, today, sha)
+    return commit_batch(store, prepared)
+
+
+def prepare_batch(
+    settings: Settings,
+    source_name: str,
+    path: Path,
+    resolver: Resolver,
+    layers: Sequence[AreaAssigner],
+    today: date | None = None,
+    sha256: str | None = None,
+) -> PreparedBatch:
+    """Read, validate, scrub and place one file, without touching the store."""
+    preset = apply_preset(settings.source(source_name))
+    source = preset.source
+    sha = sha256 or file_sha256(path)
     started = datetime.now()
-    frame = read_extract(path, source)
+    extract = read_extract(path, source, preset.preamble)
+    period = istv_period(str(path), extract.preamble, source.site) if preset.preamble else None
+    frame = extract.frame
     rows_in = len(frame)
     frame, filtered = _keep_crime_types(frame, source, path)
-    if published:
-        frame, elsewhere = _keep_region(frame, settings.region_bbox)
+    if preset.published:
+        frame, elsewhere = _keep_region(frame, source, settings.region_bbox)
         filtered += elsewhere
-    checked = validate(frame, source, str(path), settings.region_bbox, today or started.date())
+    checked = validate(
+        frame, source, str(path), settings.region_bbox, today or started.date(), period
+    )
     batch_id = f"{source.name}:{started:%Y%m%dT%H%M%S%f}:{sha[:8]}"
-
-    fields = checked.fields
-    cleaned = [scrub(t if isinstance(t, str) else None) for t in fields["location_text"]]
-    texts = [c.text for c in cleaned]
-    incidents = _incidents(fields, texts, source, batch_id, resolver, layers)
-    quarantine = _quarantine(frame, checked, batch_id, source.name, str(path))
-    removed = count_removed(cleaned)
+    texts, removed = scrub_column(checked.fields["location_text"])
+    removed = dict(sorted((Counter(removed) + Counter(checked.removed)).items()))
+    incidents = _incidents(checked.fields, texts, source, batch_id, resolver, layers)
+    quarantine = _quarantine(frame, checked, batch_id, source, str(path))
     record = BatchRecord(
         batch_id=batch_id,
         source=source.name,
@@ -136,26 +185,51 @@ def ingest_file(
         sha256=sha,
         rows_in=rows_in,
         accepted=incidents.num_rows,
-        duplicates=0,
+        duplicates=0,  # counted by the store as it writes
         quarantined=quarantine.num_rows,
+        filtered=filtered,
         identifiers_removed=", ".join(f"{k}: {v}" for k, v in removed.items()),
         started_at=started,
         finished_at=datetime.now(),
+        period_start=period[0] if period else None,
+        period_end=period[1] if period else None,
     )
-    new = store.write_batch(record, incidents, quarantine)
-    located = int(pa.compute.sum(pa.compute.is_valid(incidents["lon"])).as_py() or 0)
-    return IngestResult(
-        source=source.name,
-        file=str(path),
-        batch_id=batch_id,
-        rows_in=rows_in,
-        filtered=filtered,
-        accepted=incidents.num_rows,
-        new=new,
-        duplicates=incidents.num_rows - new,
-        quarantined=quarantine.num_rows,
-        located=located,
+    mapped = set(mapped_columns(source))
+    return PreparedBatch(
+        record=record,
+        incidents=incidents,
+        quarantine=quarantine,
+        fixes=_fixes(frame, checked.fields.index),
+        located=int(pc.sum(pc.is_valid(incidents["lon"])).as_py() or 0),
         identifiers_removed=removed,
+        columns_not_read=tuple(
+            c for c in extract.columns if c not in mapped and c not in RESERVED_COLUMNS
+        ),
+    )
+
+
+def commit_batch(store: Store, prepared: PreparedBatch) -> IngestResult:
+    """Write a prepared batch; if another process stored the same file meanwhile, say so."""
+    record = prepared.record
+    try:
+        outcome = store.write_batch(record, prepared.incidents, prepared.quarantine, prepared.fixes)
+    except AlreadyIngested as err:
+        return IngestResult(record.source, record.file, skipped=str(err))
+    return IngestResult(
+        source=record.source,
+        file=record.file,
+        batch_id=record.batch_id,
+        rows_in=record.rows_in,
+        filtered=record.filtered,
+        accepted=record.accepted,
+        new=outcome.new,
+        duplicates=outcome.duplicates,
+        updated=outcome.updated,
+        quarantined=record.quarantined,
+        located=prepared.located,
+        resolved=outcome.resolved,
+        identifiers_removed=prepared.identifiers_removed,
+        columns_not_read=prepared.columns_not_read,
     )
 
 
@@ -173,12 +247,12 @@ def _keep_crime_types(
 
 
 def _keep_region(
-    frame: pd.DataFrame, bbox: tuple[float, float, float, float]
+    frame: pd.DataFrame, source: SourceConfig, bbox: tuple[float, float, float, float]
 ) -> tuple[pd.DataFrame, int]:
     """A force-wide data.police.uk file covers more than the region: crimes mapped
     elsewhere are another area's, not errors. Rows with no map point stay (unlocated)."""
-    lon = pd.to_numeric(frame["Longitude"], errors="coerce")
-    lat = pd.to_numeric(frame["Latitude"], errors="coerce")
+    lon = pd.to_numeric(frame[source.columns["lon"]], errors="coerce")
+    lat = pd.to_numeric(frame[source.columns["lat"]], errors="coerce")
     outside = (lon.notna() & lat.notna()) & ~(
         lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3])
     )
@@ -187,89 +261,125 @@ def _keep_region(
 
 def _incidents(
     fields: pd.DataFrame,
-    texts: list[str | None],
+    texts: pd.Series,
     source: SourceConfig,
     batch_id: str,
     resolver: Resolver,
     layers: Sequence[AreaAssigner],
 ) -> pa.Table:
+    """Canonical rows, built column by column; the resolver sees each distinct text once."""
     n = len(fields)
     lon = fields["lon"].to_numpy(dtype=float, na_value=np.nan, copy=True)
     lat = fields["lat"].to_numpy(dtype=float, na_value=np.nan, copy=True)
     has_point = ~(np.isnan(lon) | np.isnan(lat))
-    matches = resolver.match_many(
-        [None if p else t for p, t in zip(has_point, texts, strict=True)],
-        [source.site_location] * n,
-    )
-    location_type = fields["location_type"].tolist()
-    columns: dict[str, list] = {name: [None] * n for name in INCIDENT_SCHEMA.names}
-    for i, match in enumerate(matches):
-        if location_type[i] == "unknown":
-            location_type[i] = match.location_type
-        if has_point[i]:
-            columns["match_method"][i] = "coordinates"
-            columns["match_score"][i] = 1.0
-            continue
-        columns["place_id"][i] = match.place_id
-        columns["place_name"][i] = match.place_name
-        columns["match_score"][i] = match.score
-        columns["match_method"][i] = match.method
-        if match.lon is not None:
-            lon[i], lat[i] = match.lon, match.lat
-    occurred = fields["occurred_at"]
-    columns.update(
-        incident_id=incident_ids(source.kind, source.site, fields["source_record_id"]),
-        source=[source.kind] * n,
-        site=[source.site] * n,
-        batch_id=[batch_id] * n,
-        occurred_at=occurred.tolist(),
-        occurred_date=occurred.dt.date.tolist(),
-        time_known=fields["time_known"].astype(bool).tolist(),
-        arrived_at=fields["arrived_at"].tolist() if fields["arrived_at"] is not None else None,
-        location_text=texts,
-        location_type=location_type,
-        lon=[None if np.isnan(x) else float(x) for x in lon],
-        lat=[None if np.isnan(y) else float(y) for y in lat],
-        **{
-            k: fields[k].tolist()
-            for k in (
-                "weapon",
-                "assailants",
-                "relationship",
-                "age_band",
-                "sex",
-                "crime_type",
-                "admitted",
-            )
-        },
-    )
-    if columns["arrived_at"] is None:
-        columns["arrived_at"] = [None] * n
+    place = _resolve(texts.where(~has_point, None), source, resolver)
+    take = ~has_point & ~np.isnan(place["lon"])
+    lon[take], lat[take] = place["lon"][take], place["lat"][take]
+    location_type = fields["location_type"].astype(object).to_numpy()
+    guessed = (location_type == "unknown") & ~has_point
+    location_type = np.where(guessed, place["location_type"], location_type)
+    occurred = pa.array(fields["occurred_at"].to_numpy(dtype="datetime64[us]"))
+    columns = {
+        "incident_id": incident_ids(source.kind, source.site, fields["source_record_id"]),
+        "source": np.full(n, source.kind, dtype=object),
+        "site": np.full(n, source.site, dtype=object),
+        "batch_id": np.full(n, batch_id, dtype=object),
+        "occurred_at": occurred,
+        "occurred_date": pc.cast(occurred, pa.date32()),
+        "time_known": fields["time_known"],
+        "arrived_at": pa.array(fields["arrived_at"].to_numpy(dtype="datetime64[us]")),
+        "location_text": texts,
+        "location_type": location_type,
+        "place_id": np.where(has_point, None, place["place_id"]),
+        "place_name": np.where(has_point, None, place["place_name"]),
+        "match_score": np.where(has_point, 1.0, place["score"]),
+        "match_method": np.where(has_point, "coordinates", place["method"]),
+        "lon": lon,
+        "lat": lat,
+    }
+    for name in ("weapon", "relationship", "age_band", "sex", "crime_type", "admitted"):
+        columns[name] = fields[name]
+    columns["assailants"] = fields["assailants"]
+    located = ~(np.isnan(lon) | np.isnan(lat))
     for layer in layers:
         if layer.layer in AREA_LAYERS:
-            columns[layer.layer] = layer.assign(lon, lat).tolist()
-    return pa.table({k: _nulls(v) for k, v in columns.items()}, schema=INCIDENT_SCHEMA)
+            codes = np.full(n, None, dtype=object)
+            codes[located] = layer.assign(lon[located], lat[located])
+            columns[layer.layer] = codes
+    arrays = [_arrow(columns.get(f.name), f.type, n) for f in INCIDENT_SCHEMA]
+    return pa.Table.from_arrays(arrays, schema=INCIDENT_SCHEMA)
 
 
-def _nulls(values: list) -> list:
-    """pandas' missing markers (NaT, NaN) as None, which Arrow reads as null."""
-    return [None if v is None or (not isinstance(v, str) and pd.isna(v)) else v for v in values]
+def _arrow(values, kind: pa.DataType, n: int) -> pa.Array:
+    """One column as Arrow: missing markers (None, NaN, NaT, pd.NA) become nulls, and
+    categorical codes become their text."""
+    if values is None:
+        return pa.nulls(n, kind)
+    if isinstance(values, pd.Series):
+        values = pa.array(values, from_pandas=True)
+    elif not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(values, type=kind, from_pandas=True)
+    return values.cast(kind)
 
 
-def _quarantine(frame: pd.DataFrame, checked, batch_id: str, source: str, file: str) -> pa.Table:
-    rows = []
-    for index, problems in sorted(checked.problems.items()):
-        first = problems[0]
-        rows.append(
-            {
-                "batch_id": batch_id,
-                "source": source,
-                "file": file,
-                "row_number": int(frame.at[index, ROW_NUMBER]),
-                "column_name": first.column,
-                "value": first.value,
-                "reason": "; ".join(f"{p.column}: {p.reason}" for p in problems),
-                "raw": checked.raw[index],
-            }
-        )
-    return pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
+def _resolve(texts: pd.Series, source: SourceConfig, resolver: Resolver) -> dict[str, np.ndarray]:
+    """Resolve each distinct text once and spread the answers back over the rows."""
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    distinct: list[str | None] = [*uniques, None]  # code -1 (no text) is the last entry
+    matches = resolver.match_many(distinct, [source.site_location] * len(distinct))
+
+    def spread(values: list, dtype=object) -> np.ndarray:
+        return np.asarray(values, dtype=dtype)[codes]
+
+    return {
+        "place_id": spread([m.place_id for m in matches]),
+        "place_name": spread([m.place_name for m in matches]),
+        "score": spread([m.score for m in matches], float),
+        "method": spread([m.method for m in matches]),
+        "location_type": spread([m.location_type for m in matches]),
+        "lon": spread([np.nan if m.lon is None else m.lon for m in matches], float),
+        "lat": spread([np.nan if m.lat is None else m.lat for m in matches], float),
+    }
+
+
+def _resubmitted(frame: pd.DataFrame) -> pd.Series:
+    """The quarantine id a corrected row carries (from ``cardiff quarantine --export``)."""
+    if QUARANTINE_ID not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    return pd.to_numeric(frame[QUARANTINE_ID], errors="coerce").astype("Int64")
+
+
+def _fixes(frame: pd.DataFrame, accepted: pd.Index) -> tuple[int, ...]:
+    ids = _resubmitted(frame).loc[accepted].dropna()
+    return tuple(int(i) for i in ids)
+
+
+def _quarantine(
+    frame: pd.DataFrame, checked: Validated, batch_id: str, source: SourceConfig, file: str
+) -> pa.Table:
+    bad = sorted(checked.problems)
+    record_ids = checked.record_ids.loc[bad]
+    known = (record_ids != "").to_numpy()
+    incident = np.full(len(bad), None, dtype=object)
+    incident[known] = incident_ids(source.kind, source.site, record_ids[known])
+    problems = [checked.problems[index] for index in bad]
+    return pa.table(
+        {
+            "batch_id": pa.array([batch_id] * len(bad), pa.string()),
+            "source": pa.array([source.name] * len(bad), pa.string()),
+            "file": pa.array([file] * len(bad), pa.string()),
+            "row_number": pa.array(frame.loc[bad, ROW_NUMBER].to_numpy(), pa.int64()),
+            "column_name": pa.array([p[0].column for p in problems], pa.string()),
+            "value": pa.array([p[0].value for p in problems], pa.string()),
+            "reason": pa.array(
+                ["; ".join(f"{x.column}: {x.reason}" for x in p) for p in problems], pa.string()
+            ),
+            "raw": pa.array([checked.raw[index] for index in bad], pa.string()),
+            "record_id": pa.array(
+                record_ids.where(record_ids != ""), pa.string(), from_pandas=True
+            ),
+            "incident_id": pa.array(incident, pa.string()),
+            "resubmits": pa.array(_resubmitted(frame).loc[bad], pa.int64(), from_pandas=True),
+        },
+        schema=QUARANTINE_SCHEMA,
+    )

@@ -1,22 +1,41 @@
 """Readers: each turns one extract file into a table of text cells, one row per record.
 
 Everything is read as text so that validation, not the reader, decides what a value means
-and can quote it back in an error. Row numbers are the spreadsheet-style line numbers an
-analyst sees when opening the file (the header is row 1).
+and can quote it back in an error. Row numbers are the spreadsheet-style row numbers an
+analyst sees when opening the file (the column header is row 1, or the row after a
+submission header); a record whose quoted text spans several lines is one row, as in a
+spreadsheet. CSV files are parsed by pyarrow (single-threaded, so every rejected line keeps
+its row number), which reads a million-row extract in about a second.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from cardiffmodel.config import SourceConfig
 
 ROW_NUMBER = "__row__"
+SHAPE = "__shape__"
+# Columns `cardiff quarantine --export` adds so that a corrected file says which
+# quarantined rows it fixes; never mapped, never stored.
+QUARANTINE_ID = "cardiff_quarantine_id"
+QUARANTINE_REASON = "cardiff_quarantine_reason"
+RESERVED_COLUMNS = (QUARANTINE_ID, QUARANTINE_REASON)
+
+DELIMITERS = (",", ";", "\t", "|")
+UTF8 = ("utf-8", "utf-8-sig", "utf8")
+_SNIFF_BYTES = 1 << 16
 
 
 class FileRejected(ValueError):
@@ -24,37 +43,302 @@ class FileRejected(ValueError):
     is stored."""
 
 
-def read_extract(path: Path, source: SourceConfig) -> pd.DataFrame:
-    """Read a CSV or XLSX extract as text cells with a row-number column."""
+@dataclass(frozen=True)
+class Extract:
+    """One file read as text.
+
+    ``frame`` holds the file's columns as text (blank cells are empty strings), the row
+    number of each record in ``ROW_NUMBER`` and, in ``SHAPE``, what is wrong with a row
+    that had the wrong number of fields ("" for the others). ``preamble`` holds the
+    key/value lines before the column header (an ISTV submission header), keyed as the
+    caller named them.
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    columns: tuple[str, ...]
+    preamble: dict[str, str] = field(default_factory=dict)
+    delimiter: str | None = None
+
+
+def read_extract(path: Path, source: SourceConfig, preamble: Sequence[str] = ()) -> Extract:
+    """Read a CSV or XLSX extract as text cells with row numbers.
+
+    ``preamble`` names the keys of a submission header that precedes the column header
+    (key in the first cell, value in the second); all of them must be present.
+    """
     if not path.exists():
         raise FileRejected(f"{path}: file not found")
     if source.format == "xlsx":
-        frame = _read_xlsx(path, source.sheet)
+        rows = _xlsx_rows(path, source.sheet)
+        found, skipped = _preamble(path, rows, preamble)
+        extract = _from_rows(path, rows[skipped:], skipped, found)
     else:
-        frame = _read_csv(path, source.delimiter, source.encoding)
-    if frame.empty:
+        extract = _read_text(path, source, preamble)
+    if extract.frame.empty:
         raise FileRejected(f"{path}: the file has a header but no records")
+    return extract
+
+
+# ---- encodings -----------------------------------------------------------------------
+
+
+class _NotUtf8(Exception):
+    """pyarrow found bytes that are not UTF-8."""
+
+
+def _read_text(path: Path, source: SourceConfig, preamble: Sequence[str]) -> Extract:
+    """Read a delimited file in its declared encoding, or a clear rejection.
+
+    UTF-8 may carry a byte-order mark; ``auto`` reads UTF-8 and falls back to Windows
+    cp1252, the two encodings hospital and police systems export in.
+    """
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise FileRejected(f"{path}: the file is empty")
+    name = source.encoding.lower()
+    if name not in UTF8 and name != "auto":
+        if not raw.isascii() and _is_utf8(raw):
+            raise FileRejected(
+                f"{path}: encoding is set to {source.encoding} but the file is UTF-8 (its "
+                'accented letters would be garbled): set encoding = "utf-8" for this source'
+            )
+        return _read_csv(path, _transcode(path, raw, name), source.delimiter, preamble)
+    body = raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        # pyarrow checks UTF-8 as it parses, but hands a rejected line to the ragged-row
+        # handler before checking it: a file with other than ASCII is checked first.
+        if not body.isascii():
+            _check_utf8(body)
+        return _read_csv(path, body, source.delimiter, preamble)
+    except _NotUtf8:
+        if name == "auto":
+            return _read_csv(path, _transcode(path, raw, "cp1252"), source.delimiter, preamble)
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise FileRejected(
+                f"{path}: not readable as {source.encoding} ({_where(raw, err.start)}): check "
+                "the source's encoding in cardiff.toml; files saved by Excel on Windows are "
+                "usually cp1252"
+            ) from err
+        raise
+
+
+def _check_utf8(body: bytes) -> None:
+    """Raise _NotUtf8 unless the bytes are UTF-8 (Arrow's validation is SIMD-fast)."""
+    try:
+        pa.array([body], pa.large_binary()).cast(pa.large_string())
+    except pa.ArrowInvalid as err:
+        raise _NotUtf8 from err
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _transcode(path: Path, raw: bytes, encoding: str) -> bytes:
+    try:
+        return raw.decode(encoding).encode("utf-8")
+    except LookupError as err:
+        raise FileRejected(f"{path}: unknown encoding {encoding!r} in cardiff.toml") from err
+    except UnicodeDecodeError as err:
+        raise FileRejected(
+            f"{path}: not readable as {encoding} ({_where(raw, err.start)}): check the "
+            "source's encoding in cardiff.toml"
+        ) from err
+
+
+def _where(raw: bytes, offset: int) -> str:
+    line = raw.count(b"\n", 0, offset) + 1
+    return f"byte {offset}, line {line}"
+
+
+# ---- CSV -----------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, text: bytes, delimiter: str, preamble: Sequence[str]) -> Extract:
+    head = text[:_SNIFF_BYTES].decode("utf-8", errors="replace")
+    if delimiter == "auto":
+        delimiter = sniff_delimiter(path, head, len(preamble))
+    lines = list(io.StringIO(head, newline=""))
+    found, skipped = _preamble(
+        path, [next(csv.reader([line], delimiter=delimiter), []) for line in lines], preamble
+    )
+    offset = sum(len(line.encode("utf-8")) for line in lines[:skipped])
+    frame = _parse_csv(path, text[offset:], delimiter)
+    frame[ROW_NUMBER] += skipped
+    columns = tuple(c for c in frame.columns if c not in (ROW_NUMBER, SHAPE))
+    return Extract(path, frame, columns, found, delimiter)
+
+
+def sniff_delimiter(path: Path, head: str, skip: int = 0) -> str:
+    """The delimiter that splits the header into most columns and the first records into
+    as many: a comma inside a quoted value does not fool it."""
+    lines = head.splitlines()[skip : skip + 51]
+    best, best_score = None, (0.0, 0)
+    for candidate in DELIMITERS:
+        rows = [r for r in csv.reader(lines, delimiter=candidate) if r]
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        score = (sum(len(r) == width for r in rows) / len(rows), width)
+        if score > best_score:
+            best, best_score = candidate, score
+    if best is None:
+        raise FileRejected(
+            f"{path}: cannot tell the delimiter (tried {', '.join(map(repr, DELIMITERS))}): "
+            "set delimiter in cardiff.toml"
+        )
+    return best
+
+
+def _parse_csv(path: Path, text: bytes, delimiter: str) -> pd.DataFrame:
+    """Parse with pyarrow; rows with the wrong number of fields are kept (to be quarantined)
+    with their row numbers, never dropped."""
+    body = text.lstrip(b"\r\n")
+    lead = text[: len(text) - len(body)]
+    lead_rows = lead.count(b"\n") or lead.count(b"\r")
+    if not body.strip():
+        raise FileRejected(f"{path}: the file is empty")
+    first = next(
+        csv.reader(
+            io.StringIO(body[:_SNIFF_BYTES].decode("utf-8", "replace"), newline=""),
+            delimiter=delimiter,
+        )
+    )
+    names = [f"c{i}" for i in range(len(first))]
+    try:
+        table, ragged = _arrow_csv(body, names, delimiter, threads=True)
+        if ragged:  # pyarrow numbers the rows it sets aside only when reading on one thread
+            table, ragged = _arrow_csv(body, names, delimiter, threads=False)
+    except pa.ArrowInvalid as err:
+        if "UTF8" in str(err) or "UTF-8" in str(err):
+            raise _NotUtf8 from err
+        raise FileRejected(f"{path}: not a valid delimited file: {err}") from err
+    header = [str(h).strip() for h in table.slice(0, 1).to_pylist()[0].values()]
+    _check_header(path, header)
+    frame = table.slice(1).to_pandas()
+    frame.columns = header
+    numbers = _row_numbers(len(table), [n for n, _ in ragged]) + lead_rows
+    frame[ROW_NUMBER] = numbers[1:]
+    frame[SHAPE] = ""
+    if ragged:
+        aside = _ragged_rows(header, [(n + lead_rows, t) for n, t in ragged], delimiter)
+        frame = pd.concat([frame, aside], ignore_index=True)
+        frame = frame.sort_values(ROW_NUMBER, kind="stable", ignore_index=True)
+    return _drop_blank(frame)
+
+
+def _arrow_csv(
+    body: bytes, names: list[str], delimiter: str, threads: bool
+) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """Every cell as text; rows with the wrong number of fields set aside with their
+    number and text."""
+    ragged: list[tuple[int, str]] = []
+
+    def keep_aside(row) -> str:
+        ragged.append((row.number, row.text))
+        return "skip"
+
+    table = pacsv.read_csv(
+        io.BytesIO(body),
+        read_options=pacsv.ReadOptions(use_threads=threads, column_names=names),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter,
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+            invalid_row_handler=keep_aside,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+            column_types=dict.fromkeys(names, pa.string()),
+        ),
+    )
+    return table, ragged
+
+
+def _row_numbers(kept: int, skipped: list[int]) -> np.ndarray:
+    """Row numbers of the rows pyarrow kept, given the numbers of those it set aside."""
+    total = kept + len(skipped)
+    every = np.arange(1, total + 1, dtype=np.int64)
+    return np.setdiff1d(every, np.asarray(skipped, dtype=np.int64), assume_unique=True)
+
+
+def _ragged_rows(header: list[str], ragged: list[tuple[int, str]], delimiter: str) -> pd.DataFrame:
+    width = len(header)
+    records = []
+    for number, line in ragged:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+        if not any(c.strip() for c in cells):
+            cells = []  # a blank line: dropped with the other blank rows
+            problem = ""
+        else:
+            problem = f"expected {width} fields, found {len(cells)}"
+        records.append([*(cells + [""] * width)[:width], number, problem])
+    frame = pd.DataFrame(records, columns=[*header, ROW_NUMBER, SHAPE])
+    frame[ROW_NUMBER] = frame[ROW_NUMBER].astype("int64")
     return frame
 
 
-def _read_csv(path: Path, delimiter: str, encoding: str) -> pd.DataFrame:
-    # utf-8-sig reads files with and without a byte-order mark alike.
-    encoding = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-    try:
-        with open(path, newline="", encoding=encoding) as handle:
-            rows = list(csv.reader(handle, delimiter=delimiter))
-    except UnicodeDecodeError as err:
+def _drop_blank(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows with no text at all are layout (blank lines, trailing separators), not records."""
+    cells = [c for c in frame.columns if c not in (ROW_NUMBER, SHAPE)]
+    empty = np.ones(len(frame), dtype=bool)
+    for column in cells:
+        empty &= (frame[column].str.strip() == "").to_numpy()
+        if not empty.any():
+            return frame
+    return frame[~empty].reset_index(drop=True)
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise FileRejected(f"{path}: repeated column names in the header: {repeated}")
+
+
+# ---- submission header ---------------------------------------------------------------
+
+
+def _preamble(
+    path: Path, rows: Sequence[Sequence[str]], keys: Sequence[str]
+) -> tuple[dict[str, str], int]:
+    """Key/value rows before the column header, and how many rows they (and blank rows
+    among them) take."""
+    if not keys:
+        return {}, 0
+    wanted = {k.strip().upper(): k for k in keys}
+    found: dict[str, str] = {}
+    used = 0
+    for row in rows:
+        cells = [c.strip() for c in row]
+        if not any(cells):
+            used += 1
+            continue
+        key = wanted.get(cells[0].upper())
+        if key is None:
+            break
+        found[key] = cells[1] if len(cells) > 1 else ""
+        used += 1
+    missing = [k for k in keys if not found.get(k)]
+    if missing:
         raise FileRejected(
-            f"{path}: not readable as {encoding} (byte {err.start}): check the source's encoding"
-        ) from err
-    except csv.Error as err:
-        raise FileRejected(f"{path}: not a valid delimited file: {err}") from err
-    if not rows:
-        raise FileRejected(f"{path}: the file is empty")
-    return _frame(path, rows[0], rows[1:])
+            f"{path}: the submission header (key, value rows before the column header) "
+            f"lacks {missing}; expected rows {list(keys)}"
+        )
+    return found, used
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
+# ---- XLSX ----------------------------------------------------------------------------
+
+
+def _xlsx_rows(path: Path, sheet: str | None) -> list[list[str]]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises several types for a file that is not XLSX
@@ -70,7 +354,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
         book.close()
     if not rows:
         raise FileRejected(f"{path}: the workbook's sheet is empty")
-    return _frame(path, rows[0], rows[1:])
+    return rows
 
 
 def _cell_text(value: object) -> str:
@@ -86,21 +370,21 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _frame(path: Path, header: list[str], body: list[list[str]]) -> pd.DataFrame:
-    header = [h.strip() for h in header]
-    if len(set(header)) != len(header):
-        raise FileRejected(f"{path}: repeated column names in the header: {header}")
+def _from_rows(path: Path, rows: list[list[str]], skipped: int, preamble: dict) -> Extract:
+    if not rows:
+        raise FileRejected(f"{path}: no column header after the submission header")
+    header = [h.strip() for h in rows[0]]
+    while header and not header[-1]:
+        header.pop()  # trailing empty header cells are spreadsheet formatting
+    _check_header(path, header)
     width = len(header)
     records = []
-    for number, row in enumerate(body, start=2):
-        if not any(cell.strip() for cell in row):
-            continue  # blank lines are layout, not records
-        if len(row) != width:
-            # A ragged row is kept and quarantined later, not dropped here.
-            problem = f"expected {width} fields, found {len(row)}"
-            records.append([*(row + [""] * width)[:width], number, problem])
-        else:
-            records.append([*row, number, ""])
-    frame = pd.DataFrame(records, columns=[*header, ROW_NUMBER, "__shape__"], dtype=object)
+    for number, row in enumerate(rows[1:], start=skipped + 2):
+        extra = [c for c in row[width:] if c.strip()]
+        problem = f"expected {width} fields, found {width + len(extra)}" if extra else ""
+        records.append([*(list(row) + [""] * width)[:width], number, problem])
+    frame = pd.DataFrame(records, columns=[*header, ROW_NUMBER, SHAPE])
+    for column in header:
+        frame[column] = frame[column].astype(str)
     frame[ROW_NUMBER] = frame[ROW_NUMBER].astype("int64")
-    return frame
+    return Extract(path, _drop_blank(frame), tuple(header), preamble)
