@@ -104,8 +104,8 @@ class Records:
         names = self.source_names(sites)
         sql = (
             "SELECT batch_id, source, file, row_number, column_name, value, reason, raw "
-            "FROM quarantine WHERE list_contains(?, source)"
-        )
+            "FROM quarantine WHERE list_contains(?, source) AND status = 'open'"
+        )  # resolved, superseded and withdrawn rows need no more action
         params: list = [names]
         if batch_id is not None:
             sql += " AND batch_id = ?"
