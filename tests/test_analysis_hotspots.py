@@ -142,7 +142,7 @@ def test_bad_inputs_are_refused_with_what_was_expected(graph):
         gi_star(np.ones(3), graph)
     with pytest.raises(TypeError, match="libpysal Graph"):
         gi_star(np.ones(29), graph.to_W())
-    with pytest.raises(ValueError, match="'queen' or 'rook'"):
+    with pytest.raises(ValueError, match="'queen', 'rook' or 'fuzzy'"):
         contiguity(np.array([]), [], rule="bishop")
 
 
@@ -228,3 +228,33 @@ def test_persistence_on_a_grid(store, wards):
     result = hotspot_persistence(store, [period], graph, grid=grid, permutations=999)
     assert result.codes == grid.codes
     assert result.hot.shape == (1, len(grid.cells))
+
+
+def test_generalised_boundaries_get_neighbours_and_find_the_city_centre(shared_data):
+    """ONS LSOA outlines do not share vertices exactly: exact contiguity would make every
+    LSOA an island; the fuzzy fallback gives each neighbours and a planted centre is hot."""
+    lsoas = load_area_layer(
+        AreaConfig(
+            "lsoa", shared_data / "boundaries/cardiff_lsoa2011.geojson", "LSOA11CD", "LSOA11NM"
+        )
+    )
+    graph = contiguity(lsoas.geometries, lsoas.codes)
+    assert len(graph.isolates) == 0
+    centre = graph.unique_ids[0]
+    ring = set(graph[centre].index)
+    counts = np.array([40 if c == centre or c in ring else 2 for c in graph.unique_ids])
+    result = gi_star(counts, graph, permutations=9999, seed=1)
+    assert result.classification[0] == "hot"
+
+
+def test_an_island_is_reported_not_tested(wards):
+    graph = contiguity(wards.geometries, wards.codes)
+    island = shapely.box(-3.0, 51.0, -2.99, 51.01)  # far from every ward
+    codes = (*wards.codes, "ISLAND")
+    with_island = contiguity(np.append(wards.geometries, island), codes, rule="rook")
+    counts = np.arange(len(codes)) % 7
+    for statistic in (gi_star, local_moran):
+        result = statistic(counts, with_island, permutations=199, seed=0)
+        assert result.classification[-1] == "no_neighbours"
+        assert np.isnan(result.z[-1]) and not np.isnan(result.z[:-1]).any()
+    assert graph.n == len(wards.codes)

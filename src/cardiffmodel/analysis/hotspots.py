@@ -134,13 +134,20 @@ def contiguity(geometries: np.ndarray, codes: Sequence[str], rule: str = "queen"
     """Neighbours by shared boundary: ``queen`` (any shared point) or ``rook`` (a shared edge).
 
     Geometries may be in any one CRS (contiguity does not depend on it): an area layer's
-    WGS84 polygons, or a grid's ``boxes()``. Polygons must share vertices exactly, as
-    the cells of a grid and the areas of one boundary file do.
+    WGS84 polygons, or a grid's ``boxes()``. Exact contiguity needs polygons that share
+    vertices exactly, as grid cells and most boundary files do; generalised boundaries
+    (such as ONS LSOAs) often do not, and would leave every area an island, so when exact
+    queen contiguity finds islands the layer falls back to ``fuzzy`` contiguity: areas
+    whose outlines, widened by 0.5% of the smallest bounding-box side, intersect.
     """
-    if rule not in ("queen", "rook"):
-        raise ValueError(f"contiguity rule {rule!r}: expected 'queen' or 'rook'")
+    if rule not in ("queen", "rook", "fuzzy"):
+        raise ValueError(f"contiguity rule {rule!r}: expected 'queen', 'rook' or 'fuzzy'")
     series = gpd.GeoSeries(np.asarray(geometries, dtype=object), index=list(codes))
-    return Graph.build_contiguity(series, rook=rule == "rook")
+    if rule != "fuzzy":
+        exact = Graph.build_contiguity(series, rook=rule == "rook")
+        if rule == "rook" or len(exact.isolates) == 0 or len(series) < 2:
+            return exact
+    return Graph.build_fuzzy_contiguity(series, tolerance=0.005)
 
 
 def counts_by_area(t: ibis.Table, sel: Selection, codes: Sequence[str]) -> np.ndarray:
@@ -166,10 +173,11 @@ def gi_star(
     y = _checked(counts, weights, permutations, alpha)
     if np.ptp(y) == 0:
         return _untestable("gi_star", y, weights, permutations, seed, alpha)
+    part, graph, kept = _connected(y, weights)
     with _quiet_esda():
-        g = G_Local(y, weights, transform="B", star=True, **_esda_options(permutations, seed))
+        g = G_Local(part, graph, transform="B", star=True, **_esda_options(permutations, seed))
     kinds = np.where(g.Zs > 0, "hot", "cold")
-    found = (g.Gs, g.Zs, _nearer_tail_p(g.Gs, g.rGs), kinds)
+    found = _expand(kept, (g.Gs, g.Zs, _nearer_tail_p(g.Gs, g.rGs), kinds))
     return _result("gi_star", y, weights, found, permutations, seed, alpha)
 
 
@@ -184,12 +192,13 @@ def local_moran(
     y = _checked(counts, weights, permutations, alpha)
     if np.ptp(y) == 0:
         return _untestable("local_moran", y, weights, permutations, seed, alpha)
+    part, graph, kept = _connected(y, weights)
     with _quiet_esda():
-        m = Moran_Local(y, weights, transformation="r", **_esda_options(permutations, seed))
+        m = Moran_Local(part, graph, transformation="r", **_esda_options(permutations, seed))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (m.Is - m.EIc) / np.sqrt(m.VIc)
     kinds = np.array([MORAN_QUADRANTS[q] for q in m.q])
-    found = (m.Is, z, _nearer_tail_p(m.Is, m.rlisas), kinds)
+    found = _expand(kept, (m.Is, z, _nearer_tail_p(m.Is, m.rlisas), kinds))
     return _result("local_moran", y, weights, found, permutations, seed, alpha)
 
 
@@ -228,6 +237,33 @@ def hotspot_persistence(
         permutations=permutations,
         seed=seed,
     )
+
+
+def _connected(y: np.ndarray, weights: Graph) -> tuple[np.ndarray, Graph, np.ndarray]:
+    """The areas with neighbours and their graph: esda's permutation engine fails on an
+    island (an area with no neighbours), which is reported as ``no_neighbours`` and left
+    out of the reference distribution too."""
+    kept = weights.cardinalities.to_numpy() > 0
+    if kept.all():
+        return y, weights, kept
+    ids = np.asarray(weights.unique_ids, dtype=object)[kept]
+    return y[kept], weights.subgraph(ids), kept
+
+
+def _expand(kept: np.ndarray, found: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Results on the connected areas, spread back over all areas (islands get NaN)."""
+    if kept.all():
+        return found
+    spread = []
+    for values in found:
+        full = np.full(
+            len(kept),
+            "" if values.dtype.kind in "US" else np.nan,
+            dtype=values.dtype if values.dtype.kind in "US" else float,
+        )
+        full[kept] = values
+        spread.append(full)
+    return tuple(spread)
 
 
 def _esda_options(permutations: int, seed: int) -> dict:
