@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from benchmarks import row
 from cardiffmodel.analysis.did import difference_in_differences
 from cardiffmodel.analysis.effect import Effect, judge, split_weeks
 from cardiffmodel.analysis.evaluation_sim import SimulatedPanel, simulate_panel
@@ -127,13 +128,7 @@ def _one_blas_thread() -> None:
 
 
 def _row(target: str, ours: float, baseline: float, unit: str = "share") -> dict:
-    return {
-        "target": target,
-        "ours": round(ours, 4),
-        "baseline": round(baseline, 4),
-        "ratio": round(ours / baseline, 3) if baseline else float("nan"),
-        "unit": unit,
-    }
+    return row(target, ours, baseline, unit)
 
 
 if __name__ == "__main__":

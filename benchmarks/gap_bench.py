@@ -20,6 +20,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
+from benchmarks import row
 from cardiffmodel.analysis.linkage import Link, known_links, link_ed_police, link_quality
 from cardiffmodel.analysis.selection import Selection
 from cardiffmodel.demo import build_demo_store
@@ -109,13 +110,7 @@ def run() -> list[dict]:
 
 
 def _row(target: str, ours: float, baseline: float, unit: str = "share") -> dict:
-    return {
-        "target": target,
-        "ours": round(ours, 4),
-        "baseline": round(baseline, 4),
-        "ratio": round(ours / baseline, 3) if baseline else float("nan"),
-        "unit": unit,
-    }
+    return row(target, ours, baseline, unit)
 
 
 if __name__ == "__main__":

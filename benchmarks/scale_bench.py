@@ -26,6 +26,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from benchmarks import row
 from cardiffmodel.analysis.counts import monthly_trend, rank_areas
 from cardiffmodel.analysis.gap import M_PER_DEGREE_LAT, M_PER_DEGREE_LON, area_gap
 from cardiffmodel.analysis.profiles import hour_weekday
@@ -206,13 +207,7 @@ def run() -> list[dict]:
 
 
 def _row(target: str, ours: float, baseline: float) -> dict:
-    return {
-        "target": target,
-        "ours": round(ours, 4),
-        "baseline": round(baseline, 4),
-        "ratio": round(ours / baseline, 3),
-        "unit": "s",
-    }
+    return row(target, ours, baseline, "s")
 
 
 if __name__ == "__main__":
