@@ -14,13 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 from openpyxl import load_workbook
 
-from cardiffmodel.config import AreaConfig, settings_from_dict
-from cardiffmodel.places.areas import load_area_layer
+from cardiffmodel.config import settings_from_dict
 from cardiffmodel.places.gazetteer import build_gazetteer
 from cardiffmodel.schema import AGE_BANDS, CODE_LISTS
 from cardiffmodel.synth import CityManifest, generate_city
 from cardiffmodel.synth.identity import nhs_check_digit
 from cardiffmodel.synth.layouts import LAYOUTS
+from cardiffmodel.synth.world import ward_beats
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BBOX = (-3.35, 51.38, -3.05, 51.57)
@@ -250,16 +250,7 @@ def test_night_peak_is_in_the_recorded_times_too(extracts):
 
 
 def test_hotspot_beats_have_the_highest_rates(city, truth):
-    layer = load_area_layer(
-        AreaConfig(
-            layer="beat",
-            path=DATA / "boundaries" / "cardiff_wards_2013.geojson",
-            code_field="WD13CD",
-            name_field="WD13NM",
-            population_field="population",
-            population_path=DATA / "boundaries" / "cardiff_lsoa2021_population_wimd.geojson",
-        )
-    )
+    layer = ward_beats(DATA)
     population = dict(zip(layer.codes, layer.population, strict=True))
     for kind in ("ed", "police"):
         records = truth[(truth["kind"] == kind) & truth["beat"].notna()]

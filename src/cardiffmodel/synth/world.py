@@ -124,16 +124,7 @@ def load_geography(data_dir: Path) -> Geography:
             [data_dir / "venues" / "fsa_food_hygiene_cardiff_2020-11.xml"], police_csvs, BBOX
         )
     )
-    layer = load_area_layer(
-        AreaConfig(
-            layer="beat",
-            path=data_dir / "boundaries" / "cardiff_wards_2013.geojson",
-            code_field="WD13CD",
-            name_field="WD13NM",
-            population_field="population",
-            population_path=data_dir / "boundaries" / "cardiff_lsoa2021_population_wimd.geojson",
-        )
-    )
+    layer = ward_beats(data_dir)
     lon = np.array([p.lon for p in places])
     lat = np.array([p.lat for p in places])
     place_beat = layer.assign(lon, lat)
@@ -253,4 +244,19 @@ def _home_areas(layer: AreaLayer, data_dir: Path, sectors: dict[str, list[str]])
         residents=(population[owners] * share)[keep],
         deprivation=decile[owners][keep],
         sector=tuple(s[i % len(s)] for i, s in enumerate(sector_of) if keep[i]),
+    )
+
+
+def ward_beats(data_dir: Path) -> AreaLayer:
+    """Cardiff's 2013 wards as the stand-in beats (beats are not open data), with residents
+    summed from the 2021 LSOA populations."""
+    return load_area_layer(
+        AreaConfig(
+            layer="beat",
+            path=data_dir / "boundaries" / "cardiff_wards_2013.geojson",
+            code_field="WD13CD",
+            name_field="WD13NM",
+            population_field="population",
+            population_path=data_dir / "boundaries" / "cardiff_lsoa2021_population_wimd.geojson",
+        )
     )
