@@ -85,7 +85,7 @@ def stores(tmp_path_factory):
     incidents = seeded_incidents()
     now = datetime(2019, 3, 1)
     batch = BatchRecord(
-        "b1", "ed", "seeded", "0" * 64, incidents.num_rows, incidents.num_rows, 0, 0, "", now, now
+        "b1", "ed", "seeded", "0" * 64, incidents.num_rows, incidents.num_rows, 0, "", now, now
     )
     store = Store(folder / "cardiff.duckdb")
     store.write_batch(batch, incidents, QUARANTINE_SCHEMA.empty_table())

@@ -39,7 +39,7 @@ def _incidents(rows: dict[str, str], batch: str) -> pa.Table:
 
 def _batch(batch_id: str, sha: str, accepted: int, minute: int = 0) -> BatchRecord:
     when = datetime(2019, 2, 1, 9, 0) + timedelta(minutes=minute)
-    return BatchRecord(batch_id, "uhw", "f.csv", sha, accepted, accepted, 0, 0, "", when, when)
+    return BatchRecord(batch_id, "uhw", "f.csv", sha, accepted, accepted, 0, "", when, when)
 
 
 def _write(store: Store, batch_id: str, rows: dict[str, str], minute: int):

@@ -185,7 +185,6 @@ def prepare_batch(
         sha256=sha,
         rows_in=rows_in,
         accepted=incidents.num_rows,
-        duplicates=0,  # counted by the store as it writes
         quarantined=quarantine.num_rows,
         filtered=filtered,
         identifiers_removed=", ".join(f"{k}: {v}" for k, v in removed.items()),

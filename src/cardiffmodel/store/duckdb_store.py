@@ -124,8 +124,8 @@ class AlreadyIngested(StoreError):
 class BatchRecord:
     """What one ingested file brought: counts in, accepted, quarantined, and when.
 
-    ``duplicates`` is kept for callers that fill it; the store counts new, duplicate and
-    updated records itself when it writes the batch. ``filtered`` counts rows that were
+    The store counts new, duplicate and updated records itself when it writes the
+    batch, so they are not inputs here. ``filtered`` counts rows that were
     another area's or not violence; ``period_start``/``period_end`` are the reporting
     period a submission header declared.
     """
@@ -136,7 +136,6 @@ class BatchRecord:
     sha256: str
     rows_in: int
     accepted: int
-    duplicates: int
     quarantined: int
     identifiers_removed: str
     started_at: datetime
