@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ class SourceConfig:
     sheet: str | None = None
     crime_types: tuple[str, ...] = ()
     site_location: tuple[float, float] | None = None  # lon, lat of the hospital
+    covers: tuple[date, date] | None = None  # first and last day every file covers
 
 
 @dataclass(frozen=True)
@@ -223,7 +225,24 @@ def _source(raw: dict[str, Any], index: int) -> SourceConfig:
         sheet=raw.get("sheet"),
         crime_types=tuple(raw.get("crime_types", ())),
         site_location=tuple(raw["site_location"]) if "site_location" in raw else None,
+        covers=_covers(raw["covers"], where) if "covers" in raw else None,
     )
+
+
+def _covers(value: Any, where: str) -> tuple[date, date]:
+    """``covers = ["2019-01", "2019-12"]``: the first day of the first month to the last
+    day of the last month."""
+    try:
+        first, last = (date(*(int(p) for p in str(m).split("-")), 1) for m in value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f'{CONFIG_NAME} {where} covers: expected two months like ["2019-01", "2019-12"], '
+            f"got {value!r}"
+        ) from None
+    if last < first:
+        raise ConfigError(f"{CONFIG_NAME} {where} covers: {value[1]} is before {value[0]}")
+    after = date(last.year + last.month // 12, last.month % 12 + 1, 1)
+    return first, after - timedelta(days=1)
 
 
 def _area(raw: dict[str, Any], index: int, root: Path) -> AreaConfig:

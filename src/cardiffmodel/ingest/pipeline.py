@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cardiffmodel.config import Settings, SourceConfig
+from cardiffmodel.coverage import months_period, records_period
 from cardiffmodel.ingest.presets import apply_preset, istv_period
 from cardiffmodel.ingest.privacy import scrub_column
 from cardiffmodel.ingest.readers import (
@@ -166,6 +167,9 @@ def prepare_batch(
     period = istv_period(str(path), extract.preamble, source.site) if preset.preamble else None
     frame = extract.frame
     rows_in = len(frame)
+    published_months = (
+        months_period(frame[source.columns["occurred_date"]]) if preset.published else None
+    )
     frame, filtered = _keep_crime_types(frame, source, path)
     if preset.published:
         frame, elsewhere = _keep_region(frame, source, settings.region_bbox)
@@ -178,6 +182,9 @@ def prepare_batch(
     removed = dict(sorted((Counter(removed) + Counter(checked.removed)).items()))
     incidents = _incidents(checked.fields, texts, source, batch_id, resolver, layers)
     quarantine = _quarantine(frame, checked, batch_id, source, str(path))
+    covered = (
+        source.covers or period or published_months or records_period(checked.fields["occurred_at"])
+    )
     record = BatchRecord(
         batch_id=batch_id,
         source=source.name,
@@ -190,8 +197,9 @@ def prepare_batch(
         identifiers_removed=", ".join(f"{k}: {v}" for k, v in removed.items()),
         started_at=started,
         finished_at=datetime.now(),
-        period_start=period[0] if period else None,
-        period_end=period[1] if period else None,
+        period_start=covered[0] if covered else None,
+        period_end=covered[1] if covered else None,
+        kind=source.kind,
     )
     mapped = set(mapped_columns(source))
     return PreparedBatch(

@@ -27,9 +27,10 @@ import duckdb
 import ibis
 import pyarrow as pa
 
+from cardiffmodel.coverage import Coverage, records_period
 from cardiffmodel.schema import COLUMN_NAMES, INCIDENT_COLUMNS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_WAIT = 600.0  # seconds a command waits for another process to finish with the store
 LOG = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ _DDL = (
         batch_id VARCHAR, incident_id VARCHAR, content UBIGINT)""",
     f"""CREATE TABLE IF NOT EXISTS held_versions (
         {_incident_columns()}, content UBIGINT)""",
+    # Version 3: the kind of source each batch came from, for coverage.
+    "ALTER TABLE batches ADD COLUMN IF NOT EXISTS kind VARCHAR",
 )
 
 
@@ -126,8 +129,10 @@ class BatchRecord:
 
     The store counts new, duplicate and updated records itself when it writes the
     batch, so they are not inputs here. ``filtered`` counts rows that were
-    another area's or not violence; ``period_start``/``period_end`` are the reporting
-    period a submission header declared.
+    another area's or not violence; ``period_start``/``period_end`` (both included) are
+    the period the file covers (:mod:`cardiffmodel.ingest.periods`), and ``kind`` the
+    kind of its source (ed, ambulance, police), which together make the store's
+    :class:`~cardiffmodel.coverage.Coverage`.
     """
 
     batch_id: str
@@ -144,6 +149,7 @@ class BatchRecord:
     filtered: int = 0
     period_start: date | None = None
     period_end: date | None = None
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -200,6 +206,8 @@ class Store:
                 self.con.execute(statement)
             if version == 1:
                 self._backfill_v1()
+            if version in (1, 2):
+                self._backfill_v2()
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
@@ -227,6 +235,32 @@ class Store:
         )
         self.con.execute("UPDATE quarantine SET status = 'open' WHERE status IS NULL")
         self.con.execute("UPDATE batches SET new = accepted - duplicates WHERE new IS NULL")
+
+    def _backfill_v2(self) -> None:
+        """Stores written before version 3 get each batch's kind from the records it
+        delivered, and, where no header declared one, the months those records fall in
+        as its period (:func:`cardiffmodel.ingest.periods.records_period`)."""
+        self.con.execute(
+            """UPDATE batches SET kind = k.source FROM (
+                SELECT m.batch_id, any_value(i.source) AS source FROM batch_members m
+                JOIN incidents i USING (incident_id) GROUP BY m.batch_id) k
+            WHERE batches.batch_id = k.batch_id AND batches.kind IS NULL"""
+        )
+        unset = self.con.execute(
+            "SELECT batch_id FROM batches WHERE period_start IS NULL AND status = 'ingested'"
+        ).fetchall()
+        for (batch_id,) in unset:
+            days = self.con.execute(
+                """SELECT i.occurred_date FROM batch_members m JOIN incidents i
+                USING (incident_id) WHERE m.batch_id = ?""",
+                [batch_id],
+            ).df()["occurred_date"]
+            period = records_period(days)
+            if period:
+                self.con.execute(
+                    "UPDATE batches SET period_start = ?, period_end = ? WHERE batch_id = ?",
+                    [*period, batch_id],
+                )
 
     # ---- batches ---------------------------------------------------------------------
 
@@ -392,6 +426,7 @@ class Store:
             "period_start": batch.period_start,
             "period_end": batch.period_end,
             "status": batch.status,
+            "kind": batch.kind or None,
         }
         self.con.execute(
             f"INSERT INTO batches ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
@@ -547,6 +582,14 @@ class Store:
     def incidents(self) -> ibis.Table:
         """The incidents table as an Ibis expression, for the analysis layer."""
         return ibis.duckdb.from_connection(self.con).table("incidents")
+
+    def coverage(self) -> Coverage:
+        """The periods each source's live batches cover (withdrawn batches cover nothing)."""
+        rows = self.con.execute(
+            """SELECT source, kind, period_start, period_end FROM batches
+            WHERE status = 'ingested' AND kind IS NOT NULL"""
+        ).fetchall()
+        return Coverage.from_batches(rows)
 
     def batches_table(self) -> ibis.Table:
         """The batches table as an Ibis expression (receipt times, for timeliness)."""
