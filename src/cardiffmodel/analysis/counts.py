@@ -19,10 +19,12 @@ from scipy.stats import binom
 from cardiffmodel.analysis.selection import (
     Selection,
     add_months,
+    comparable,
     filter_incidents,
     filter_periods,
     in_period,
 )
+from cardiffmodel.coverage import Coverage
 
 # Gazetteer ids of streets start with this; every other place is a venue (FSA premises
 # today, and any venue list added later), so new venue sources need no change here.
@@ -44,16 +46,19 @@ class AreaCount:
         Residents, where known.
     rate_per_1000 : float or None
         ``count`` per 1,000 residents; None when the population is unknown or zero.
-    previous_count : int
-        Incidents in the previous period (:meth:`Selection.previous`).
-    change : int
-        ``count - previous_count``.
-    change_p_value : float
+    previous_count : int or None
+        Incidents in the previous period (:meth:`Selection.previous`); None when the same
+        sources do not hold both periods (not held is not zero).
+    change : int or None
+        ``count - previous_count``; None when the previous period is not held.
+    change_p_value : float or None
         Two-sided exact test that the two periods share one Poisson rate: conditional on
         ``count + previous_count``, ``count`` is binomial with probability equal to the
-        selected period's share of the two periods' days. 1.0 when both counts are zero.
-    last_year_count : int
-        Incidents in the same period a year earlier (:meth:`Selection.last_year`).
+        selected period's share of the two periods' days. 1.0 when both counts are zero;
+        None when the previous period is not held.
+    last_year_count : int or None
+        Incidents in the same period a year earlier (:meth:`Selection.last_year`); None
+        when the same sources do not hold it.
     """
 
     code: str
@@ -61,10 +66,10 @@ class AreaCount:
     count: int
     population: float | None
     rate_per_1000: float | None
-    previous_count: int
-    change: int
-    change_p_value: float
-    last_year_count: int
+    previous_count: int | None
+    change: int | None
+    change_p_value: float | None
+    last_year_count: int | None
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,11 @@ class AreaRanking:
         Incidents in the selection with no area code on this layer. Always 0 when the
         selection is restricted to a group's areas, since unplaced incidents belong to
         no group.
+    previous_held, last_year_held : bool
+        Whether the same sources hold the previous period and the same period last year
+        (when False, every row's comparison with that period is None).
+    previous_unplaced, last_year_unplaced : int or None
+        Unplaced incidents in those periods (None when not held).
     """
 
     selection: Selection
@@ -93,6 +103,10 @@ class AreaRanking:
     rows: tuple[AreaCount, ...]
     total: int
     unplaced: int
+    previous_held: bool = True
+    last_year_held: bool = True
+    previous_unplaced: int | None = None
+    last_year_unplaced: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,8 +119,9 @@ class VenueCount:
         The gazetteer place.
     count : int
         Incidents there in the selected period.
-    previous_count : int
-        Incidents there in the previous period.
+    previous_count : int or None
+        Incidents there in the previous period; None when it is not held by the same
+        sources.
     area : str or None
         The venue's area code on the selection's layer (the smallest, should its
         incidents disagree); None when not placed.
@@ -115,7 +130,7 @@ class VenueCount:
     place_id: str
     place_name: str
     count: int
-    previous_count: int
+    previous_count: int | None
     area: str | None
 
 
@@ -151,28 +166,37 @@ class MonthlyTrend:
     ----------
     months : tuple of str
         ``"YYYY-MM"``, oldest first, ending with the month holding the selection's last day.
-    counts : tuple of int
-        Incidents per month, all selected sources together.
-    by_source : Mapping of str to tuple of int
+    counts : tuple of int or None
+        Incidents per month, all selected sources together; None for a month that the
+        sources holding the last month do not all hold (a gap, never a zero).
+    by_source : Mapping of str to tuple of int or None
         Incidents per month of each selected source (read-only; every selected source
-        present, zero months included).
+        present, zero months included; None where that source's kind is not held as it
+        is in the last month).
     """
 
     months: tuple[str, ...]
-    counts: tuple[int, ...]
-    by_source: Mapping[str, tuple[int, ...]]
+    counts: tuple[int | None, ...]
+    by_source: Mapping[str, tuple[int | None, ...]]
 
 
 def rank_areas(
-    t: ibis.Table, sel: Selection, areas: Mapping[str, tuple[str, float | None]]
+    t: ibis.Table,
+    sel: Selection,
+    areas: Mapping[str, tuple[str, float | None]],
+    coverage: Coverage | None = None,
 ) -> AreaRanking:
     """Rank the areas of ``sel.layer`` by count, with rates and period comparisons.
 
     ``areas`` maps each configured area code of the layer to its name and population;
     the areas ranked are ``sel.areas`` when given, otherwise all of ``areas``.
+    Comparisons are made only with periods that the same sources hold (``coverage``;
+    None means the caller vouches that every period is held).
     """
     wanted = wanted_areas(sel, areas)
     previous, last_year = sel.previous(), sel.last_year()
+    previous_held = comparable(sel, previous, coverage)
+    last_year_held = comparable(sel, last_year, coverage)
     rows_in = filter_periods(t, sel, previous, last_year)
     query = rows_in.group_by(code=rows_in[sel.layer]).aggregate(
         count=rows_in.count(where=in_period(rows_in, sel)),
@@ -180,12 +204,22 @@ def rank_areas(
         last_year_count=rows_in.count(where=in_period(rows_in, last_year)),
     )
     found = {row.pop("code"): row for row in query.to_pyarrow().to_pylist()}
-    unplaced = found.pop(None, {"count": 0})["count"]
+    for row in found.values():
+        if not previous_held:
+            row["previous_count"] = None
+        if not last_year_held:
+            row["last_year_count"] = None
     empty = {"count": 0, "previous_count": 0, "last_year_count": 0}
+    unplaced = found.pop(None, empty)
+    blank = {
+        "count": 0,
+        "previous_count": 0 if previous_held else None,
+        "last_year_count": 0 if last_year_held else None,
+    }
     codes = list(wanted) + sorted(code for code in found if code not in wanted)
     share = sel.days / (sel.days + previous.days)
     rows = [
-        _area_count(code, *areas.get(code, (code, None)), **found.get(code, empty), share=share)
+        _area_count(code, *areas.get(code, (code, None)), **found.get(code, blank), share=share)
         for code in codes
     ]
     rows.sort(key=lambda row: (-row.count, row.code))
@@ -193,8 +227,12 @@ def rank_areas(
         selection=sel,
         layer=sel.layer,
         rows=tuple(rows),
-        total=sum(row.count for row in rows) + unplaced,
-        unplaced=unplaced,
+        total=sum(row.count for row in rows) + unplaced["count"],
+        unplaced=unplaced["count"],
+        previous_held=previous_held,
+        last_year_held=last_year_held,
+        previous_unplaced=unplaced["previous_count"] if previous_held else None,
+        last_year_unplaced=unplaced["last_year_count"] if last_year_held else None,
     )
 
 
@@ -221,11 +259,16 @@ def _area_count(
     name: str,
     population: float | None,
     count: int,
-    previous_count: int,
-    last_year_count: int,
+    previous_count: int | None,
+    last_year_count: int | None,
     share: float,
 ) -> AreaCount:
-    pairs = count + previous_count
+    if previous_count is None:
+        change, p_value = None, None
+    else:
+        pairs = count + previous_count
+        change = count - previous_count
+        p_value = _two_sided_binomial_p(count, pairs, share) if pairs else 1.0
     return AreaCount(
         code=code,
         name=name,
@@ -233,8 +276,8 @@ def _area_count(
         population=population,
         rate_per_1000=count / population * 1000 if population else None,
         previous_count=previous_count,
-        change=count - previous_count,
-        change_p_value=_two_sided_binomial_p(count, pairs, share) if pairs else 1.0,
+        change=change,
+        change_p_value=p_value,
         last_year_count=last_year_count,
     )
 
@@ -250,11 +293,15 @@ def _two_sided_binomial_p(k: int, n: int, p: float) -> float:
     return float(min(1.0, pmf[pmf <= pmf[k] * (1 + 1e-7)].sum()))
 
 
-def rank_venues(t: ibis.Table, sel: Selection, limit: int = 20) -> VenueRanking:
-    """The ``limit`` venues with most incidents in the selection (see :class:`VenueRanking`)."""
+def rank_venues(
+    t: ibis.Table, sel: Selection, limit: int = 20, coverage: Coverage | None = None
+) -> VenueRanking:
+    """The ``limit`` venues with most incidents in the selection (see :class:`VenueRanking`);
+    previous counts only where the same sources hold the previous period."""
     if limit < 1:
         raise ValueError(f"venue ranking limit {limit}: expected at least 1")
     previous = sel.previous()
+    previous_held = comparable(sel, previous, coverage)
     rows_in = filter_periods(t, sel, previous)
     at_venue = rows_in.filter(at_a_venue(rows_in))
     query = (
@@ -272,17 +319,23 @@ def rank_venues(t: ibis.Table, sel: Selection, limit: int = 20) -> VenueRanking:
     )
     found = query.to_pyarrow().to_pylist()
     total = found[0]["total_at_venues"] if found else 0
+    for row in found:
+        if not previous_held:
+            row["previous_count"] = None
     rows = tuple(
         VenueCount(**{k: v for k, v in row.items() if k != "total_at_venues"}) for row in found
     )
     return VenueRanking(selection=sel, rows=rows, total_at_venues=total)
 
 
-def monthly_trend(t: ibis.Table, sel: Selection, months_back: int = 24) -> MonthlyTrend:
+def monthly_trend(
+    t: ibis.Table, sel: Selection, months_back: int = 24, coverage: Coverage | None = None
+) -> MonthlyTrend:
     """Monthly counts for the ``months_back`` months up to the selection's last month.
 
     The selection's sources and areas apply; its start does not, so a one-month report
-    still shows two years of context.
+    still shows two years of context. A month is shown only when the sources holding
+    the last month hold it too (``coverage``); otherwise it is a gap (None), not a zero.
     """
     if months_back < 1:
         raise ValueError(f"months_back {months_back}: expected at least 1")
@@ -302,11 +355,27 @@ def monthly_trend(t: ibis.Table, sel: Selection, months_back: int = 24) -> Month
     ).aggregate(count=rows_in.count())
     months = tuple(add_months(window.start, i).strftime("%Y-%m") for i in range(months_back))
     position = {month: i for i, month in enumerate(months)}
-    by_source = {source: [0] * months_back for source in sel.sources}
+    by_source: dict[str, list[int | None]] = {source: [0] * months_back for source in sel.sources}
     for row in query.to_pyarrow().to_pylist():
         by_source[row["source"]][position[f"{row['year']:04d}-{row['month']:02d}"]] = row["count"]
+    starts = [add_months(window.start, i) for i in range(months_back)]
+    spans = [(first, add_months(first, 1)) for first in starts]
+    whole: list[bool] = [True] * months_back
+    if coverage is not None:
+        for source, column in by_source.items():
+            reference = coverage.covering(*spans[-1], (source,))
+            for i, span in enumerate(spans):
+                if not reference:  # a kind absent in the last month is in no total
+                    column[i] = None
+                elif coverage.covering(*span, (source,)) != reference:
+                    column[i] = None
+                    whole[i] = False
+    totals = tuple(
+        sum(c for c in column if c is not None) if whole[i] else None
+        for i, column in enumerate(zip(*by_source.values(), strict=True))
+    )
     return MonthlyTrend(
         months=months,
-        counts=tuple(sum(column) for column in zip(*by_source.values(), strict=True)),
+        counts=totals,
         by_source=MappingProxyType({s: tuple(c) for s, c in by_source.items()}),
     )

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import ibis
 import ibis.expr.types as ir
 
+from cardiffmodel.coverage import Coverage
 from cardiffmodel.schema import AREA_LAYERS, SOURCES
 
 
@@ -72,6 +73,24 @@ class Selection:
         return dataclasses.replace(
             self, start=_year_earlier(self.start), end=_year_earlier(self.end)
         )
+
+
+def held_part(sel: Selection, coverage: Coverage | None) -> Selection | None:
+    """The selection narrowed to the source kinds that hold its whole period, or None
+    when none does. Records of a kind that does not cover the period (stragglers of the
+    next month's extract) are left out, so a figure always means "all the violence those
+    sources saw". ``coverage`` None means the caller vouches that everything is held."""
+    if coverage is None:
+        return sel
+    kinds = coverage.kinds_covering(sel.start, sel.end, sel.sources)
+    return dataclasses.replace(sel, sources=kinds) if kinds else None
+
+
+def comparable(sel: Selection, other: Selection, coverage: Coverage | None) -> bool:
+    """True when the same sources hold both periods, so their counts may be compared."""
+    if coverage is None:
+        return True
+    return coverage.comparable((sel.start, sel.end), (other.start, other.end), sel.sources)
 
 
 def month_selection(month: str, **kw) -> Selection:
