@@ -9,8 +9,10 @@ import csv
 import dataclasses
 import json
 import math
+import os
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,8 @@ import click
 from cardiffmodel.analysis.profiles import PROFILE_FIELDS
 from cardiffmodel.config import ConfigError
 from cardiffmodel.ingest.pipeline import IngestResult
+from cardiffmodel.ingest.readers import FileRejected
+from cardiffmodel.places.areas import AreaError
 from cardiffmodel.project import Project
 from cardiffmodel.store.duckdb_store import StoreError
 
@@ -27,7 +31,25 @@ if TYPE_CHECKING:
     from cardiffmodel.analysis.selection import Selection
 
 
-@click.group()
+# A user's mistake (a bad option value, a missing layer, no store yet) raises one of these
+# with a message that says what to do; the command prints it as one line and exits 1.
+# ValueError is how the analysis layer rejects its inputs. CARDIFF_DEBUG=1 shows tracebacks.
+DOMAIN_ERRORS = (ConfigError, StoreError, FileRejected, AreaError, ValueError)
+
+
+class _ErrorBoundary(click.Group):
+    """The one place where domain errors become a clear line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DOMAIN_ERRORS as err:
+            if os.environ.get("CARDIFF_DEBUG"):
+                raise
+            raise click.ClickException(str(err)) from err
+
+
+@click.group(cls=_ErrorBoundary)
 @click.option(
     "--project",
     "project_dir",
@@ -333,7 +355,7 @@ def _analysis(name: str):
             **options,
         ) -> None:
             project = _project(ctx)
-            selection = _selection(project, period, months, layer, group_name)
+            selection = _held(project, _selection(project, period, months, layer, group_name))
             _emit(command(project, selection, **options), fmt)
 
         run.__doc__ = command.__doc__
@@ -366,22 +388,79 @@ def _selection(project: Project, period: str, months: int, layer: str, group_nam
 
 @_analysis("beats")
 def analyse_beats(project: Project, selection: Selection) -> list[dict]:
-    """Areas ranked by incidents, with rates per 1,000 residents and change."""
+    """Areas ranked by incidents, with rates per 1,000 residents, the change from the
+    previous period (exact Poisson p-value) and the same period last year. A comparison
+    period that the same sources do not hold is shown as not held, never as 0."""
     from cardiffmodel.analysis.counts import rank_areas
 
+    lookup = project.layer(selection.layer).lookup()
     with project.store(read_only=True) as store:
-        ranking = rank_areas(store.incidents(), selection, project.layer(selection.layer).lookup())
-    return [
+        ranking = rank_areas(store.incidents(), selection, lookup, store.coverage())
+    _note_comparisons(ranking.previous_held, ranking.last_year_held)
+    rows = [
         {
             "code": r.code,
             "name": r.name,
             "count": r.count,
             "rate_per_1000": r.rate_per_1000,
-            "previous": r.previous_count,
-            "change": r.change,
+            "previous": _held_value(r.previous_count),
+            "change": _held_value(r.change),
+            "change_p": _held_value(r.change_p_value),
+            "last_year": _held_value(r.last_year_count),
         }
         for r in ranking.rows
     ]
+    if selection.areas is None:
+        rows.append(
+            {
+                "code": "(unplaced)",
+                "name": f"no {selection.layer} (location not resolved)",
+                "count": ranking.unplaced,
+                "rate_per_1000": None,
+                "previous": _held_value(ranking.previous_unplaced),
+                "change": _held_value(
+                    None
+                    if ranking.previous_unplaced is None
+                    else ranking.unplaced - ranking.previous_unplaced
+                ),
+                "change_p": None,
+                "last_year": _held_value(ranking.last_year_unplaced),
+            }
+        )
+    return rows
+
+
+NOT_HELD = "not held"
+
+
+def _held_value(value: object) -> object:
+    """None from the analysis layer means the period is not held: say so."""
+    return NOT_HELD if value is None else value
+
+
+def _held(project: Project, selection: Selection) -> Selection:
+    """The selection narrowed to the sources that hold its whole period (said on stderr,
+    so CSV and JSON stay clean), or a clear refusal when none does."""
+    from cardiffmodel.analysis.selection import held_part
+
+    with project.store(read_only=True) as store:
+        coverage = store.coverage()
+    held = held_part(selection, coverage)
+    last = selection.end - timedelta(days=1)
+    if held is None:
+        raise click.ClickException(
+            f"no source holds {selection.start} to {last} in full; held:\n" + coverage.describe()
+        )
+    click.echo(f"sources holding {selection.start} to {last}: {', '.join(held.sources)}", err=True)
+    return held
+
+
+def _note_comparisons(previous: bool, last_year: bool) -> None:
+    """Say on stderr which comparison periods are not held by the same sources."""
+    if not previous:
+        click.echo("previous period: not held by the same sources", err=True)
+    if not last_year:
+        click.echo("same period last year: not held by the same sources", err=True)
 
 
 @_analysis("venues")
@@ -391,8 +470,11 @@ def analyse_venues(project: Project, selection: Selection, limit: int) -> list[d
     from cardiffmodel.analysis.counts import rank_venues
 
     with project.store(read_only=True) as store:
-        ranking = rank_venues(store.incidents(), selection, limit=limit)
-    return [dataclasses.asdict(row) for row in ranking.rows]
+        ranking = rank_venues(store.incidents(), selection, limit, store.coverage())
+    return [
+        {**dataclasses.asdict(row), "previous_count": _held_value(row.previous_count)}
+        for row in ranking.rows
+    ]
 
 
 @_analysis("profile")
@@ -612,7 +694,7 @@ def _emit(rows: list[dict], fmt: str) -> None:
 
 def _cell(value: object) -> str:
     if isinstance(value, float):
-        return f"{value:.2f}"
+        return f"{value:.2g}" if 0 < abs(value) < 0.01 else f"{value:.2f}"
     return "" if value is None else str(value)
 
 
