@@ -603,7 +603,13 @@ def analyse_gap(
     threshold: float,
     train_months: int,
 ) -> list[dict]:
-    """Hospital-recorded violence against police records, per area or venue, or linked."""
+    """Hospital-recorded violence against police records, per area or venue, or linked.
+    Both Emergency Department and police data must hold the whole period."""
+    if not {"ed", "police"} <= set(selection.sources):
+        raise click.ClickException(
+            "the hospital-police gap needs Emergency Department and police data for the "
+            f"whole period; the sources holding it are: {', '.join(selection.sources)}"
+        )
     if link:
         return _linked(project, selection, threshold, train_months)
     from cardiffmodel.analysis.gap import area_gap
