@@ -95,10 +95,8 @@ def test_manifest_describes_the_period_and_the_planted_patterns(city):
     assert city.files["cri"][0].suffix == ".xlsx"
 
 
-def test_the_same_seed_makes_the_same_city_quickly_and_another_seed_another(tmp_path):
-    started = datetime.now()
+def test_the_same_seed_makes_the_same_city_and_another_seed_another(tmp_path):
     one = generate_city(tmp_path / "a", data_dir=DATA, seed=7, scale=0.1)
-    assert (datetime.now() - started).total_seconds() < 5  # the end-to-end tests' scale
     two = generate_city(tmp_path / "b", data_dir=DATA, seed=7, scale=0.1)
     other = generate_city(tmp_path / "c", data_dir=DATA, seed=8, months=3, scale=0.1)
     for name in ("uhw", "llandough", "was", "swp"):
