@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 
+from cardiffmodel.analysis.profiles import Profile
 from cardiffmodel.analysis.selection import Selection
 from cardiffmodel.disclosure import Cell, SuppressedFigures, suppress_linked
 from cardiffmodel.reports.analyses import REPORT_PROFILES, GroupAnalyses
@@ -33,15 +34,17 @@ def shows_grid(group: GroupAnalyses) -> bool:
     return group.when.time_unknown < group.when.total
 
 
-def shown_profiles(group: GroupAnalyses) -> tuple[str, ...]:
-    """The profiles with at least one known value; a table whose every row is "unknown"
-    tells the reader only that the sources do not record the field."""
-    return tuple(
-        field
-        for field in REPORT_PROFILES
-        if (p := group.profiles[field]).uncoded
-        or any(n for code, n in zip(p.codes, p.counts, strict=True) if code != "unknown")
+def has_known_values(p: Profile) -> bool:
+    """Whether any incident has a known value of the field: a table whose every row is
+    "unknown" tells the reader only that the sources do not record it."""
+    return bool(p.uncoded) or any(
+        n for code, n in zip(p.codes, p.counts, strict=True) if code != "unknown"
     )
+
+
+def shown_profiles(group: GroupAnalyses) -> tuple[str, ...]:
+    """The profiles a report prints: those with a known value."""
+    return tuple(f for f in REPORT_PROFILES if has_known_values(group.profiles[f]))
 
 
 def shows_gap(group: GroupAnalyses) -> bool:
