@@ -704,7 +704,11 @@ def _methods(
 
 
 def not_held_report(
-    group: GroupConfig, sel: Selection, coverage: Coverage, today: date | None = None
+    group: GroupConfig,
+    sel: Selection,
+    coverage: Coverage,
+    threshold: int = 5,
+    today: date | None = None,
 ) -> GroupReport:
     """A report of a period no source holds, written only when asked (``--allow-empty``):
     it says so and shows no figure, since every one would be an absence read as zero."""
@@ -715,7 +719,7 @@ def not_held_report(
         produced=_day(today or date.today()),
         audience=AUDIENCE_LABELS[group.audience],
         suppressed=needs_suppression(group.audience),
-        threshold=5,
+        threshold=threshold,
         sources="None: no source holds this period.",
         missing=(
             f"No data for {period_label(sel)} has been received from any source, so this "
@@ -776,7 +780,8 @@ def write_reports(
     for group in groups:
         sel = selection_for(period, quarter, group)
         if group in empty:
-            report = not_held_report(group, sel, coverage, today)
+            threshold = project.settings.suppress_below
+            report = not_held_report(group, sel, coverage, threshold, today)
         else:
             if group.layer not in regions:
                 with project.store(read_only=True) as store:
