@@ -9,6 +9,9 @@ from cardiffmodel.config import write_settings
 from cardiffmodel.project import Project
 
 BBOX = [-3.35, 51.38, -3.05, 51.57]
+# The police-only deployment's group (tests/conftest.py ``police_only_project``).
+POLICE_ONLY_GROUP = "City Centre and Bay"
+POLICE_ONLY_AREAS = ["W05000857", "W05000854", "W05000853", "W05000873", "W05000877", "W05000863"]
 HEADER = ["Ref", "Arrived", "Assault date", "Assault time", "Patient", "DOB", "Where", "Weapon"]
 ED_SOURCE = {
     "name": "uhw",

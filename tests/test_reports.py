@@ -203,7 +203,7 @@ def test_every_figure_of_the_report_is_protected_together(demo):
             store.incidents(), project.layer("beat"), group, selection_for(PERIOD, False, group)
         )
     values, _ = report_figures(analyses)
-    figures = publish(analyses, protect=True)
+    figures = publish(analyses, protect=True).figures
     bounds = recover_bounds(figures)
     primary = [key for key, c in zip(figures.keys, figures.cells, strict=True) if c.primary]
     assert primary
@@ -290,7 +290,7 @@ def test_every_rule_has_referenced_actions():
         assert actions, rule
         for action in actions:
             assert action.references and all(r in REFERENCES for r in action.references)
-    assert advise([]) == ()
+    assert advise([], sections=frozenset()) == ()
 
 
 # --- small stores: one finding in, or left out ------------------------------------------
@@ -343,6 +343,13 @@ def _small_project(folder: Path, shared_data: Path, rows: list[dict]) -> Project
     with project.store() as store:
         store.con.register("rows", pa.Table.from_pylist(rows, schema=INCIDENT_SCHEMA))
         store.con.execute("INSERT INTO incidents SELECT * FROM rows")
+        # Each source delivered the report's month (2019-03), as a monthly extract would.
+        for kind in sorted({row["source"] for row in rows}):
+            store.con.execute(
+                "INSERT INTO batches (batch_id, source, kind, period_start, period_end, status) "
+                "VALUES (?, ?, ?, DATE '2019-03-01', DATE '2019-03-31', 'ingested')",
+                [f"test-{kind}", kind, kind],
+            )
     return project
 
 

@@ -295,6 +295,11 @@ def quality(
     show_default=True,
     help="Comma-separated formats: html, pdf or html,pdf.",
 )
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Write a report (marked as holding no data) even when no source holds the period.",
+)
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -303,8 +308,14 @@ def report(
     group_name: str | None,
     all_groups: bool,
     formats: str,
+    allow_empty: bool,
 ) -> None:
-    """Write reports for Local Violence Prevention Groups (HTML and/or PDF)."""
+    """Write reports for Local Violence Prevention Groups (HTML and/or PDF).
+
+    Only the sources that hold the period are counted; a period that no source holds is
+    refused, and nothing is written, unless --allow-empty.
+    """
+    from cardiffmodel.reports.analyses import NotHeld
     from cardiffmodel.reports.builder import write_reports
 
     project = _project(ctx)
@@ -316,7 +327,11 @@ def report(
             raise click.ClickException(f"give --all or --group, one of: {names}")
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
     try:
-        paths = write_reports(project, groups, period, quarter=quarter, formats=chosen)
+        paths = write_reports(
+            project, groups, period, quarter=quarter, formats=chosen, allow_empty=allow_empty
+        )
+    except NotHeld as err:
+        raise click.ClickException(f"{err}; nothing written") from err
     except ValueError as err:
         raise click.ClickException(str(err)) from err
     for path in paths:

@@ -12,6 +12,8 @@ from datetime import date, datetime
 import duckdb
 import pytest
 
+from cardiffmodel.coverage import month_span
+from cardiffmodel.project import Project
 from cardiffmodel.store.interventions import (
     Intervention,
     WhatWorksRow,
@@ -63,6 +65,8 @@ def test_filters_narrow_the_counts(clients, demo_project):
 
 
 def test_overview_trend_matches_monthly_counts(clients, demo_project):
+    """Held months carry the store's counts; months before the store begins are null
+    ("not held"), never 0, and so are the comparisons with them."""
     found = clients["analyst"].get("/api/overview").json()
     months = found["trend"]["months"]
     police = dict(
@@ -72,11 +76,34 @@ def test_overview_trend_matches_monthly_counts(clients, demo_project):
             "WHERE source = 'police' GROUP BY 1",
         )
     )
-    assert [c["value"] for c in found["trend"]["by_source"]["police"]] == [
-        police.get(m, 0) for m in months
-    ]
+    first = min(police)  # the demo's first month, 2018-01
+    assert months[0] < first  # 24 months back reach before the store begins
+    with Project.open(demo_project).store(read_only=True) as store:
+        coverage = store.coverage()
+    for month, cell, total in zip(
+        months, found["trend"]["by_source"]["police"], found["trend"]["total"], strict=True
+    ):
+        if month < first:
+            assert cell == total == {"value": None, "shown": "not held"}, month
+        else:  # the police extract of every month was ingested
+            assert coverage.held(*month_span(date.fromisoformat(f"{month}-01")), ("police",))
+            assert cell["value"] == police[month] > 0, month
     current = found["headline"]["current"]
+    assert current["held"]
     assert current["total"]["value"] == sum(c["value"] for c in current["by_source"].values())
+
+    early = clients["police"].get("/api/overview?month=2018-01").json()
+    assert not early["headline"]["previous"]["held"]
+    assert early["headline"]["previous"]["total"] == {"value": None, "shown": "not held"}
+    assert all(c["value"] is None for c in early["headline"]["last_year"]["by_source"].values())
+    beats = clients["police"].get("/api/map/beats?month=2018-01").json()
+    assert not beats["previous_held"] and not beats["last_year_held"]
+    for area in beats["areas"]:
+        assert area["previous"]["shown"] == "not held" and area["change"] is None
+        assert area["change_flag"] == "" and area["count"]["shown"] != "not held"
+    beat = clients["police"].get(f"/api/beats/{BEAT}?month=2018-01").json()
+    assert beat["trend"]["total"][0] == {"value": None, "shown": "not held"}  # 2017-01
+    assert beat["trend"]["total"][-1]["shown"] != "not held"
 
 
 def test_csv_and_geojson_exports_carry_the_maps_figures(clients):

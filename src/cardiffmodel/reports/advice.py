@@ -7,7 +7,7 @@ advice in a report names the finding that triggered it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -105,11 +105,19 @@ class Action:
         What to do; ``{places}`` is replaced by the places the finding names.
     references : tuple of str
         Keys of ``REFERENCES`` giving the evidence.
+    cites : str
+        The report section the text points the reader to (``"grid"``: the hour-by-day
+        grid), or "" for none.
+    otherwise : str
+        The text to give instead when that section is not in the report (its sources
+        hold no time of day, say): advice never points to an absent table.
     """
 
     lead: str
     text: str
     references: tuple[str, ...]
+    cites: str = ""
+    otherwise: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,10 @@ RULES: Mapping[str, tuple[Action, ...]] = MappingProxyType(
                 "Concentrate patrols and problem-solving on {places}, at the hours the grid "
                 "above shows most incidents.",
                 ("braga2019", "weisburd2010"),
+                cites="grid",
+                otherwise="Concentrate patrols and problem-solving on {places}, at the hours "
+                "officers and partners know to be busiest there (the sources held for this "
+                "period record no time of day).",
             ),
             Action(
                 "Council",
@@ -218,18 +230,29 @@ RULES: Mapping[str, tuple[Action, ...]] = MappingProxyType(
 )
 
 
-def advise(findings: Sequence[Finding]) -> tuple[Advice, ...]:
-    """The actions for each finding, with ``{places}`` filled in from the finding."""
+def advise(findings: Sequence[Finding], sections: Set[str]) -> tuple[Advice, ...]:
+    """The actions for each finding, with ``{places}`` filled in from the finding.
+
+    ``sections`` are the report's optional sections present (``"grid"``); an action citing
+    one that is absent gives its ``otherwise`` text.
+    """
     advice = []
     for finding in findings:
         if finding.rule not in RULES:
             raise ValueError(f"finding rule {finding.rule!r} has no advice: expected {list(RULES)}")
         places = join_names(finding.places) if finding.places else "the beats named above"
         actions = tuple(
-            Action(a.lead, a.text.format(places=places), a.references) for a in RULES[finding.rule]
+            Action(a.lead, _text(a, sections).format(places=places), a.references)
+            for a in RULES[finding.rule]
         )
         advice.append(Advice(finding, actions))
     return tuple(advice)
+
+
+def _text(action: Action, sections: Set[str]) -> str:
+    if action.cites and action.cites not in sections:
+        return action.otherwise
+    return action.text
 
 
 def cited(advice: Sequence[Advice]) -> tuple[tuple[str, str], ...]:

@@ -29,10 +29,10 @@ from cardiffmodel.analysis.hotspots import HotspotResult, contiguity, counts_by_
 from cardiffmodel.analysis.profiles import HourWeekday, Profile, hour_weekday, profile
 from cardiffmodel.analysis.quality import DataQuality, data_quality
 from cardiffmodel.analysis.rises import RiseResult, detect_rises, weekly_counts
-from cardiffmodel.analysis.selection import Selection
+from cardiffmodel.analysis.selection import Selection, held_part
 from cardiffmodel.config import GroupConfig
+from cardiffmodel.coverage import Coverage
 from cardiffmodel.places.areas import AreaLayer
-from cardiffmodel.schema import SOURCES
 
 # Profiles shown in a report (weapon, place, person) and used by the advice rules.
 REPORT_PROFILES = ("weapon", "location_type", "age_band", "sex", "relationship")
@@ -44,6 +44,38 @@ MAX_FARRINGTON_YEARS = 5  # Noufaily et al. (2013): five years of baseline
 # Part weeks either side of a reference window and the week-of-year rounding need margin.
 FARRINGTON_MARGIN_WEEKS = FarringtonParameters().w + 2
 EARS_HISTORY_WEEKS = EarsC3Parameters().baseline + 4
+
+
+class NotHeld(ValueError):
+    """No source holds the whole period: a report of it would print absence as zeros."""
+
+    def __init__(self, sel: Selection, coverage: Coverage):
+        super().__init__(f"no source holds {period_code(sel)} (held: {held_summary(coverage)})")
+        self.selection = sel
+
+
+def period_code(sel: Selection) -> str:
+    """ "2019-01", or "2019-01 to 2019-03" for a longer period."""
+    last = sel.end - timedelta(days=1)
+    if (sel.start.year, sel.start.month) == (last.year, last.month):
+        return f"{sel.start:%Y-%m}"
+    return f"{sel.start:%Y-%m} to {last:%Y-%m}"
+
+
+def held_summary(coverage: Coverage) -> str:
+    """Each source's covered months on one line: "uhw (ed) 2018-01 to 2019-12; ..."."""
+    if not coverage.sources:
+        return "nothing yet"
+    return "; ".join(line.replace("):", ")") for line in coverage.describe().splitlines())
+
+
+def held_selection(sel: Selection, coverage: Coverage | None) -> Selection:
+    """The selection narrowed to the kinds that hold its whole period (see
+    :func:`~cardiffmodel.analysis.selection.held_part`); raises :class:`NotHeld` if none."""
+    held = held_part(sel, coverage)
+    if held is None:
+        raise NotHeld(sel, coverage or Coverage())
+    return held
 
 
 @dataclass(frozen=True)
@@ -82,7 +114,8 @@ class RegionAnalyses:
     Attributes
     ----------
     selection : Selection
-        The period over the whole layer (no area restriction).
+        The period over the whole layer (no area restriction), narrowed to the source
+        kinds that hold it.
     hotspots : HotspotResult
         Getis-Ord Gi* of the period's counts on the layer's contiguity, FDR-controlled.
     rises : RiseCheck
@@ -106,12 +139,17 @@ class GroupAnalyses:
     group : GroupConfig
         The Local Violence Prevention Group.
     selection : Selection
-        Its period, sources and areas.
+        Its period and areas, and the source kinds that hold the whole period (no other
+        kind is counted anywhere in the report).
+    missing : tuple of str
+        Configured sources (by name) that deliver at other times but do not hold this
+        period, so the report can say whose data it lacks.
     ranking : AreaRanking
         The group's areas ranked, all sources together.
     by_source : Mapping of str to AreaRanking
-        The same ranking for each source alone: the aggregate hospital, ambulance and
-        police comparison per area (a stand-in until ``analysis.gap`` lands).
+        The same ranking for each source kind that holds the period, alone: the
+        aggregate hospital, ambulance and police comparison per area (a stand-in until
+        ``analysis.gap`` lands).
     venues : VenueRanking
         The venues in the group's areas with most incidents.
     when : HourWeekday
@@ -121,13 +159,15 @@ class GroupAnalyses:
     licensed_ranking : AreaRanking
         The group's areas ranked by incidents at licensed premises.
     trend : MonthlyTrend
-        ``TREND_MONTHS`` months up to the period's last month.
+        ``TREND_MONTHS`` months up to the period's last month; None for months the same
+        sources do not hold.
     profiles : Mapping of str to Profile
         One per field of ``REPORT_PROFILES``.
     """
 
     group: GroupConfig
     selection: Selection
+    missing: tuple[str, ...]
     ranking: AreaRanking
     by_source: Mapping[str, AreaRanking]
     venues: VenueRanking
@@ -138,29 +178,49 @@ class GroupAnalyses:
     profiles: Mapping[str, Profile]
 
 
-def analyse_group(t: ibis.Table, layer: AreaLayer, group: GroupConfig, sel: Selection):
-    """Run the analyses of one group's report."""
+def analyse_group(
+    t: ibis.Table,
+    layer: AreaLayer,
+    group: GroupConfig,
+    sel: Selection,
+    coverage: Coverage | None = None,
+) -> GroupAnalyses:
+    """Run the analyses of one group's report over the sources that hold its period.
+
+    Comparisons with the previous period, last year and trend months are made only
+    where ``coverage`` says the same sources hold them (None: the caller vouches that
+    every period is held). Raises :class:`NotHeld` when no source holds the period.
+    """
+    sel = held_selection(sel, coverage)
     areas = layer.lookup(group.areas)
     licensed = t.filter(t.location_type == "licensed_premises")
+    missing = coverage.missing(sel.start, sel.end) if coverage is not None else ()
     return GroupAnalyses(
         group=group,
         selection=sel,
-        ranking=rank_areas(t, sel, areas),
+        missing=missing,
+        ranking=rank_areas(t, sel, areas, coverage=coverage),
         by_source=MappingProxyType(
-            {s: rank_areas(t, dataclasses.replace(sel, sources=(s,)), areas) for s in SOURCES}
+            {
+                s: rank_areas(t, dataclasses.replace(sel, sources=(s,)), areas, coverage=coverage)
+                for s in sel.sources
+            }
         ),
-        venues=rank_venues(t, sel, limit=VENUES_SHOWN),
+        venues=rank_venues(t, sel, limit=VENUES_SHOWN, coverage=coverage),
         when=hour_weekday(t, sel),
         licensed_when=hour_weekday(licensed, sel),
-        licensed_ranking=rank_areas(licensed, sel, areas),
-        trend=monthly_trend(t, sel, months_back=TREND_MONTHS),
+        licensed_ranking=rank_areas(licensed, sel, areas, coverage=coverage),
+        trend=monthly_trend(t, sel, months_back=TREND_MONTHS, coverage=coverage),
         profiles=MappingProxyType({field: profile(t, sel, field) for field in REPORT_PROFILES}),
     )
 
 
-def analyse_region(t: ibis.Table, layer: AreaLayer, sel: Selection) -> RegionAnalyses:
-    """Run the layer-wide analyses for the period of ``sel`` (its areas are ignored)."""
-    region = dataclasses.replace(sel, areas=None, layer=layer.layer)
+def analyse_region(
+    t: ibis.Table, layer: AreaLayer, sel: Selection, coverage: Coverage | None = None
+) -> RegionAnalyses:
+    """Run the layer-wide analyses for the period of ``sel`` (its areas are ignored), over
+    the source kinds that hold it; raises :class:`NotHeld` when none does."""
+    region = held_selection(dataclasses.replace(sel, areas=None, layer=layer.layer), coverage)
     weights = contiguity(layer.geometries, layer.codes)
     codes = tuple(weights.unique_ids)
     hotspots = gi_star(

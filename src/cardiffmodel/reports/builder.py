@@ -14,26 +14,43 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from cardiffmodel.analysis.selection import Selection, month_selection, quarter_selection
+from cardiffmodel.analysis.selection import (
+    Selection,
+    held_part,
+    month_selection,
+    quarter_selection,
+)
 from cardiffmodel.config import GroupConfig
-from cardiffmodel.disclosure import NO_RATE, Cell, SuppressedFigures, needs_suppression
+from cardiffmodel.coverage import Coverage
+from cardiffmodel.disclosure import NO_RATE, Cell, needs_suppression
 from cardiffmodel.places.areas import AreaLayer
 from cardiffmodel.places.gazetteer import Place
 from cardiffmodel.project import Project
 from cardiffmodel.reports import charts
 from cardiffmodel.reports.advice import Advice, advise, cited
 from cardiffmodel.reports.analyses import (
-    REPORT_PROFILES,
     GroupAnalyses,
+    NotHeld,
     RegionAnalyses,
     analyse_group,
     analyse_region,
+    held_summary,
 )
 from cardiffmodel.reports.findings import Finding, find
-from cardiffmodel.reports.published import LAST_YEAR, PREVIOUS, TIME_UNKNOWN, TOTAL, publish
+from cardiffmodel.reports.published import (
+    LAST_YEAR,
+    NOT_HELD,
+    PREVIOUS,
+    TIME_UNKNOWN,
+    TOTAL,
+    Published,
+    publish,
+    shown_profiles,
+    shows_gap,
+    shows_grid,
+)
 from cardiffmodel.reports.render import FORMATS, render_html, write_pdf
 from cardiffmodel.reports.whatworks import METHOD_LABELS, group_results, rate_ratio_text
-from cardiffmodel.schema import SOURCES
 from cardiffmodel.store.interventions import WhatWorksRow
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -68,6 +85,17 @@ LABELS = {
     "65+": "65 and over",
     "cctv": "CCTV",
     None: "Not in the code list",
+}
+# How the sources line of a report describes each kind that holds the period.
+SOURCE_DESCRIPTIONS = {
+    "ed": "Emergency Departments (assault attendances, ISTV data set)",
+    "ambulance": "ambulance service (assault call-outs)",
+    "police": "police (recorded violent crime)",
+}
+INCIDENT_DEFINITIONS = {
+    "ed": "one assault attendance at an Emergency Department",
+    "ambulance": "one ambulance call-out for assault",
+    "police": "one police-recorded violent crime",
 }
 HOTSPOT_LABELS = {"hot": "Hot spot", "cold": "Cold spot"}
 SIGNIFICANCE = 0.05  # of the exact Poisson test of this period against the previous one
@@ -122,16 +150,20 @@ class GroupReport:
     audience: str
     suppressed: bool
     threshold: int
+    sources: str  # the kinds that hold the period, as a sentence
+    missing: str  # configured sources without data for the period, or ""
     headline: tuple[Card, ...]
     map_svg: str
     beats: tuple[Row, ...]
     venues: tuple[Row, ...]
     grid: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # weekday, (shown, shade 0-5)
-    grid_note: str
+    grid_note: str  # under the grid, or instead of it when no time of day is known
     trend_svg: str
     trend: tuple[Row, ...]
     profiles: tuple[ProfileTable, ...]
+    profiles_note: str  # which fields the sources held do not record
     flags: tuple[Row, ...]
+    gap_sources: tuple[str, ...]  # column headings; empty when the table is not shown
     gap: tuple[Row, ...]
     gap_note: str
     quality: tuple[Row, ...]
@@ -141,13 +173,17 @@ class GroupReport:
     references: tuple[tuple[str, str], ...]
     methods: tuple[tuple[str, str], ...]
     what_works: tuple[Row, ...] = ()  # intervention, type, source, method, ratio, verdict
+    held: bool = True  # False: no source holds the period (written with --allow-empty)
 
 
 class Figures:
-    """Published cells by key, with the text to print for each."""
+    """Published cells by key, with the text to print for each; a figure of a period the
+    sources do not hold has no value and reads "not held"."""
 
-    def __init__(self, figures: SuppressedFigures):
+    def __init__(self, published: Published):
+        figures = published.figures
         self._cells = dict(zip(figures.keys, figures.cells, strict=True))
+        self._cells.update((key, Cell(None, NOT_HELD)) for key in published.not_held)
         self.threshold = figures.threshold
 
     def cell(self, key: Hashable) -> Cell:
@@ -185,6 +221,9 @@ def build_group_report(
 ) -> GroupReport:
     """Run the analyses for one group and period and make them safe to publish.
 
+    Only the sources that hold the period are counted, and comparisons are made only with
+    periods the same sources hold (the store's coverage); raises
+    :class:`~cardiffmodel.reports.analyses.NotHeld` when no source holds the period.
     ``region`` (the layer-wide hotspots, rises and data quality) is computed when not
     given; pass it to share it between groups of one layer. ``venues`` gives venue
     coordinates and licensing by place id (the project's gazetteer when not given).
@@ -192,8 +231,9 @@ def build_group_report(
     layer = project.layer(group.layer)
     with project.store(read_only=True) as store:
         t = store.incidents()
-        analyses = analyse_group(t, layer, group, sel)
-        region = region or analyse_region(t, layer, sel)
+        coverage = store.coverage()
+        analyses = analyse_group(t, layer, group, sel, coverage)
+        region = region or analyse_region(t, layer, sel, coverage)
         results = group_results(store.con, group)
     if venues is None:
         venues = {p.place_id: p for p in project.gazetteer if p.kind == "venue"}
@@ -221,10 +261,12 @@ def assemble(
         if v.count >= threshold and (p := venues.get(v.place_id)) is not None and p.licensed
     )
     findings = find(analyses, region, protect, licensed)
-    advice = advise(findings)
+    grid = shows_grid(analyses)
+    advice = advise(findings, sections=frozenset({"grid"} if grid else ()))
     beat_order = _published_order(figures, [("beat", r.code) for r in analyses.ranking.rows])
     venue_order = _published_order(figures, [("venue", v.place_id) for v in analyses.venues.rows])
     shown_venues = [analyses.venues.rows[i] for i in venue_order]
+    gap = shows_gap(analyses)
     return GroupReport(
         title=f"Violence in {group.name}: {period_label(sel)}",
         group=group.name,
@@ -233,33 +275,53 @@ def assemble(
         audience=AUDIENCE_LABELS[group.audience],
         suppressed=protect,
         threshold=threshold,
-        headline=_headline(figures, len(findings)),
+        sources=_sources_text(sel.sources),
+        missing=_missing_text(analyses.missing),
+        headline=_headline(figures, sel.sources, len(findings)),
         map_svg=_map(analyses, layer, figures, [venues.get(v.place_id) for v in shown_venues]),
         beats=_beat_rows(analyses, region, figures, beat_order),
         venues=_venue_rows(shown_venues, layer, figures, venues),
-        grid=_grid(figures),
-        grid_note=(
-            f"{figures.text(TIME_UNKNOWN)} incidents with no recorded time of day are not in "
-            "the grid."
-        ),
+        grid=_grid(figures) if grid else (),
+        grid_note=_grid_note(analyses, figures, grid),
         trend_svg=_trend_chart(analyses, figures),
         trend=_trend_rows(analyses, figures),
-        profiles=tuple(_profile(analyses, field, figures) for field in REPORT_PROFILES),
+        profiles=tuple(_profile(analyses, f, figures) for f in shown_profiles(analyses)),
+        profiles_note=_profiles_note(analyses),
         flags=_flag_rows(analyses, region, beat_order),
-        gap=_gap_rows(analyses, figures, beat_order),
+        gap_sources=tuple(label(s) for s in sel.sources) if gap else (),
+        gap=_gap_rows(analyses, figures, beat_order) if gap else (),
         gap_note=(
             "Aggregate counts per beat from each source, computed with "
             "cardiffmodel.analysis.counts.rank_areas one source at a time. They compare "
-            "volumes, not people: one assault can appear in all three sources, and an "
+            "volumes, not people: one assault can appear in more than one source, and an "
             "Emergency Department attendance known to the police is not told apart here."
+            if gap
+            else ""
         ),
         quality=_quality_rows(region, protect, threshold),
         quality_note=_quality_note(region),
         findings=findings,
         advice=advice,
         references=cited(advice),
-        methods=_methods(region, threshold, protect),
+        methods=_methods(region, threshold, protect, sel.sources),
         what_works=_what_works_rows(results),
+    )
+
+
+def _sources_text(kinds: Sequence[str]) -> str:
+    """The sources that hold the period, as the header names them."""
+    parts = [SOURCE_DESCRIPTIONS[k] for k in kinds]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    listed = listed[0].upper() + listed[1:]
+    return listed + (", combined by beat." if len(parts) > 1 else ", by beat.")
+
+
+def _missing_text(names: Sequence[str]) -> str:
+    if not names:
+        return ""
+    return (
+        f"No data for this period has been received from {', '.join(names)}; "
+        "their figures are not in this report (not held, which is not the same as none)."
     )
 
 
@@ -297,23 +359,28 @@ def _published_order(figures: Figures, keys: Sequence[Hashable]) -> list[int]:
     return sorted(range(len(keys)), key=key)
 
 
-def _headline(figures: Figures, n_findings: int) -> tuple[Card, ...]:
+def _headline(figures: Figures, kinds: Sequence[str], n_findings: int) -> tuple[Card, ...]:
+    """The total with its comparisons, then one card per source kind that holds the period
+    (none for an absent source: its 0 would read as no violence)."""
     total = figures.cell(TOTAL)
     notes = []
     for key, name in ((PREVIOUS, "previous period"), (LAST_YEAR, "same period last year")):
         notes.append(f"{name} {figures.text(key)}{_change(total, figures.cell(key))}")
-    cards = [Card("Incidents, all sources", figures.text(TOTAL), "; ".join(notes))]
-    cards += [Card(label(s), figures.text(("source", s))) for s in SOURCES]
+    heading = "Incidents, all sources" if len(kinds) > 1 else f"Incidents ({label(kinds[0])})"
+    cards = [Card(heading, figures.text(TOTAL), "; ".join(notes))]
+    if len(kinds) > 1:
+        cards += [Card(label(s), figures.text(("source", s))) for s in kinds]
     cards.append(Card("Findings with advice", str(n_findings), "see the advice section"))
     return tuple(cards)
 
 
 def _change(now: Cell, before: Cell) -> str:
     """A percentage change, only between two shown counts (a change against a hidden count
-    would give it back)."""
+    would give it back; against a period not held there is nothing to compare)."""
     if now.value is None or before.value is None or before.value == 0:
         return ""
-    return f" ({(now.value - before.value) / before.value:+.0%})"
+    change = (now.value - before.value) / before.value
+    return " (no change)" if round(change, 2) == 0 else f" ({change:+.0%})"
 
 
 def _map(
@@ -345,7 +412,8 @@ def _beat_rows(
         now, before = figures.cell(("beat", area.code)), figures.cell(("previous_beat", area.code))
         both_shown = now.value is not None and before.value is not None
         change = ""
-        if both_shown and area.change_p_value < SIGNIFICANCE and area.change:
+        significant = area.change_p_value is not None and area.change_p_value < SIGNIFICANCE
+        if both_shown and significant and area.change:
             change = "rise" if area.change > 0 else "fall"
         rate = NO_RATE if now.value is None else _rate(area.rate_per_1000)
         rows.append(
@@ -403,6 +471,35 @@ def _grid(figures: Figures):
             ),
         )
         for d, day in enumerate(WEEKDAYS)
+    )
+
+
+def _grid_note(analyses: GroupAnalyses, figures: Figures, shown: bool) -> str:
+    if shown:
+        return (
+            f"{figures.text(TIME_UNKNOWN)} incidents with no recorded time of day are not in "
+            "the grid."
+        )
+    if not analyses.when.total:
+        return "No incidents in this period, so there is no hour-by-day grid."
+    return (
+        "The sources held for this period record no time of day (data.police.uk, for "
+        "example, gives the month only), so there is no hour-by-day grid."
+    )
+
+
+def _profiles_note(analyses: GroupAnalyses) -> str:
+    """Names the fields left out because every value is unknown."""
+    left_out = [f for f in analyses.profiles if f not in shown_profiles(analyses)]
+    if not left_out:
+        return ""
+    names = [PROFILE_TITLES[f].lower() for f in left_out]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if not analyses.ranking.total:
+        return f"No incidents in this period, so no {listed} table."
+    return (
+        f"Not shown: {listed}. The sources held for this period do not record "
+        f"{'it' if len(names) == 1 else 'them'} (every value is unknown)."
     )
 
 
@@ -480,18 +577,19 @@ def _flag_rows(
 
 
 def _gap_rows(analyses: GroupAnalyses, figures: Figures, order: Sequence[int]) -> tuple[Row, ...]:
-    """Beat by source, with the sources' totals as a last row."""
+    """Beat by source (the kinds that hold the period), with the sources' totals last."""
+    kinds = analyses.selection.sources
     rows = [
         Row(
             (
                 a.name,
-                *(figures.text(("beat_source", a.code, s)) for s in SOURCES),
+                *(figures.text(("beat_source", a.code, s)) for s in kinds),
                 figures.text(("beat", a.code)),
             )
         )
         for a in (analyses.ranking.rows[i] for i in order)
     ]
-    total = ("All beats", *(figures.text(("source", s)) for s in SOURCES), figures.text(TOTAL))
+    total = ("All beats", *(figures.text(("source", s)) for s in kinds), figures.text(TOTAL))
     return (*rows, Row(total))
 
 
@@ -521,8 +619,13 @@ def _percent(part: int, whole: int) -> str:
 def _quality_note(region: RegionAnalyses) -> str:
     """The data-quality caveat in plain words, from the Emergency Department's share."""
     ed = next((q for q in region.quality.rows if q.source == "ed"), None)
+    if "ed" not in region.selection.sources:
+        return (
+            "Records are placed from the map point each source records; records that "
+            "could not be placed belong to no beat, so beat figures are lower bounds."
+        )
     if ed is None or not ed.records:
-        return "No Emergency Department records arrived for this period."
+        return "The Emergency Departments sent no assault attendances for this period."
     tenths = round(10 * ed.located / ed.records)
     return (
         f"About {tenths} in 10 Emergency Department records could be placed on the map. The "
@@ -532,7 +635,9 @@ def _quality_note(region: RegionAnalyses) -> str:
     )
 
 
-def _methods(region: RegionAnalyses, threshold: int, protect: bool) -> tuple[tuple[str, str], ...]:
+def _methods(
+    region: RegionAnalyses, threshold: int, protect: bool, kinds: Sequence[str]
+) -> tuple[tuple[str, str], ...]:
     rises = region.rises
     if rises.method == "farrington":
         rise_text = (
@@ -555,12 +660,18 @@ def _methods(region: RegionAnalyses, threshold: int, protect: bool) -> tuple[tup
         if protect
         else "Exact counts for health staff; this report must not be passed on outside health."
     )
+    defined = [INCIDENT_DEFINITIONS[k] for k in kinds]
+    incident = defined[0] if len(defined) == 1 else ", ".join(defined[:-1]) + " or " + defined[-1]
+    incident = incident[0].upper() + incident[1:] + "."
+    if len(kinds) > 1:
+        incident += " One assault can appear in more than one source."
     return (
+        ("Incident", incident),
         (
-            "Incident",
-            "One assault attendance at an Emergency Department, one ambulance call-out for "
-            "assault, or one police-recorded violent crime. One assault can appear in more "
-            "than one source.",
+            "Not held",
+            "A period for which no data has been received from the sources counted here. "
+            "It is left blank and marked not held: it is not a count of zero, and no change "
+            "is worked out against it.",
         ),
         (
             "Beat",
@@ -592,6 +703,52 @@ def _methods(region: RegionAnalyses, threshold: int, protect: bool) -> tuple[tup
     )
 
 
+def not_held_report(
+    group: GroupConfig,
+    sel: Selection,
+    coverage: Coverage,
+    threshold: int = 5,
+    today: date | None = None,
+) -> GroupReport:
+    """A report of a period no source holds, written only when asked (``--allow-empty``):
+    it says so and shows no figure, since every one would be an absence read as zero."""
+    return GroupReport(
+        title=f"Violence in {group.name}: {period_label(sel)} (no data held)",
+        group=group.name,
+        period=period_label(sel),
+        produced=_day(today or date.today()),
+        audience=AUDIENCE_LABELS[group.audience],
+        suppressed=needs_suppression(group.audience),
+        threshold=threshold,
+        sources="None: no source holds this period.",
+        missing=(
+            f"No data for {period_label(sel)} has been received from any source, so this "
+            f"report has no figures (held: {held_summary(coverage)})."
+        ),
+        headline=(),
+        map_svg="",
+        beats=(),
+        venues=(),
+        grid=(),
+        grid_note="",
+        trend_svg="",
+        trend=(),
+        profiles=(),
+        profiles_note="",
+        flags=(),
+        gap_sources=(),
+        gap=(),
+        gap_note="",
+        quality=(),
+        quality_note="",
+        findings=(),
+        advice=(),
+        references=(),
+        methods=(),
+        held=False,
+    )
+
+
 def write_reports(
     project: Project,
     groups: Sequence[GroupConfig],
@@ -599,14 +756,22 @@ def write_reports(
     quarter: bool = False,
     formats: Sequence[str] = ("html",),
     today: date | None = None,
+    allow_empty: bool = False,
 ) -> list[Path]:
     """Write each group's report in each format into the project's reports folder.
 
-    The layer-wide analyses and the venue list are computed once and shared.
+    A period that no source holds is refused (:class:`NotHeld`, nothing written) unless
+    ``allow_empty``, which writes a report saying so. The layer-wide analyses and the
+    venue list are computed once and shared.
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"report formats {unknown}: expected some of {', '.join(FORMATS)}")
+    with project.store(read_only=True) as store:
+        coverage = store.coverage()
+    empty = [g for g in groups if held_part(selection_for(period, quarter, g), coverage) is None]
+    if empty and not allow_empty:
+        raise NotHeld(selection_for(period, quarter, empty[0]), coverage)
     out = project.settings.reports_dir / (f"{period}-quarter" if quarter else period)
     out.mkdir(parents=True, exist_ok=True)
     venues = {p.place_id: p for p in project.gazetteer if p.kind == "venue"}
@@ -614,12 +779,16 @@ def write_reports(
     paths = []
     for group in groups:
         sel = selection_for(period, quarter, group)
-        if group.layer not in regions:
-            with project.store(read_only=True) as store:
-                regions[group.layer] = analyse_region(
-                    store.incidents(), project.layer(group.layer), sel
-                )
-        report = build_group_report(project, group, sel, regions[group.layer], venues, today)
+        if group in empty:
+            threshold = project.settings.suppress_below
+            report = not_held_report(group, sel, coverage, threshold, today)
+        else:
+            if group.layer not in regions:
+                with project.store(read_only=True) as store:
+                    regions[group.layer] = analyse_region(
+                        store.incidents(), project.layer(group.layer), sel, coverage
+                    )
+            report = build_group_report(project, group, sel, regions[group.layer], venues, today)
         html = render_html(report)
         for fmt in formats:
             path = out / f"{group.slug}.{fmt}"

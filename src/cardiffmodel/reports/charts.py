@@ -155,7 +155,9 @@ def paired_bars(
     names: tuple[str, str],
 ) -> str:
     """Bars of each month this year beside the same month a year earlier; a hidden count
-    has no bar, only its marker, so nothing about it can be read off the chart."""
+    has no bar, only its marker, so nothing about it can be read off the chart. A month
+    not held has no bar either, and its marker ("not held") stands upright: a gap, never
+    a bar of zero."""
     x = np.arange(len(labels))
     width = 0.4
     with rc_context(RC):
@@ -178,7 +180,8 @@ def paired_bars(
                         ha="center",
                         va="bottom",
                         fontsize=6,
-                        color=INK,
+                        color=INK if len(s.text) <= 2 else MUTED,
+                        rotation=0 if len(s.text) <= 2 else 90,
                     )
         ax.set_xticks(x, labels)
         ax.set_ylim(0, top * 1.12)

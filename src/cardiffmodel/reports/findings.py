@@ -277,6 +277,8 @@ def rises(region: RegionAnalyses, names: dict[str, str]) -> Finding | None:
 def hidden_violence(group: GroupAnalyses, protect: bool, thresholds: Thresholds) -> Finding | None:
     """Beats where hospitals see more violence than police records show: the violence the
     Cardiff Model exists to bring to light."""
+    if not {"ed", "police"} <= group.by_source.keys():
+        return None  # against a source not held, every beat would look hidden
     ed = {row.code: row for row in group.by_source["ed"].rows}
     police = {row.code: row.count for row in group.by_source["police"].rows}
     beats = [

@@ -585,15 +585,21 @@ class Store:
 
     def coverage(self) -> Coverage:
         """The periods each source's live batches cover (withdrawn batches cover nothing)."""
-        rows = self.con.execute(
-            """SELECT source, kind, period_start, period_end FROM batches
-            WHERE status = 'ingested' AND kind IS NOT NULL"""
-        ).fetchall()
-        return Coverage.from_batches(rows)
+        return read_coverage(self.con)
 
     def batches_table(self) -> ibis.Table:
         """The batches table as an Ibis expression (receipt times, for timeliness)."""
         return ibis.duckdb.from_connection(self.con).table("batches")
+
+
+def read_coverage(con: duckdb.DuckDBPyConnection) -> Coverage:
+    """:meth:`Store.coverage` on any connection or cursor to a store (the dashboard reads
+    through its own shared read-only connection)."""
+    rows = con.execute(
+        """SELECT source, kind, period_start, period_end FROM batches
+        WHERE status = 'ingested' AND kind IS NOT NULL"""
+    ).fetchall()
+    return Coverage.from_batches(rows)
 
 
 def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:

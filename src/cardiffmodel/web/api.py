@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from cardiffmodel.schema import LOCATION_TYPES, SOURCES, WEAPONS
+from cardiffmodel.schema import LOCATION_TYPES, WEAPONS
 from cardiffmodel.web.accounts import ROLES, Session
 from cardiffmodel.web.deps import (
     AdminUser,
@@ -74,7 +74,7 @@ def filter_values(request: Request, session: Anyone) -> JSONResponse:
         {
             "months": _dashboard(request).months(),
             "period_months": list(PERIOD_MONTHS),
-            "sources": list(SOURCES),
+            "sources": list(_dashboard(request).kinds_held()),  # only kinds the store holds
             "weapons": list(WEAPONS),
             "location_types": list(LOCATION_TYPES),
             "scopes": ["all", "own"] if session.user.role == "health" else ["all"],

@@ -20,16 +20,22 @@ from cardiffmodel.analysis.counts import monthly_trend, rank_areas, rank_venues
 from cardiffmodel.analysis.hotspots import contiguity, counts_by_area, gi_star
 from cardiffmodel.analysis.profiles import WEEKDAYS, hour_weekday, profile
 from cardiffmodel.analysis.quality import data_quality
-from cardiffmodel.analysis.selection import Selection
+from cardiffmodel.analysis.selection import Selection, held_part
+from cardiffmodel.coverage import Coverage
+from cardiffmodel.disclosure import NO_RATE
 from cardiffmodel.places.areas import AreaLayer
 from cardiffmodel.project import Project
 from cardiffmodel.reports.builder import label
+from cardiffmodel.reports.published import has_known_values
 from cardiffmodel.reports.whatworks import METHOD_LABELS, rate_ratio_text
+from cardiffmodel.schema import SOURCES
+from cardiffmodel.store.duckdb_store import read_coverage
 from cardiffmodel.store.interventions import list_interventions, what_works
 from cardiffmodel.web.access import View
 from cardiffmodel.web.filters import Filters
 from cardiffmodel.web.gate import ResultCache, StoreGate
 from cardiffmodel.web.publish import (
+    NOT_HELD_CELL,
     cell_json,
     publish_change,
     publish_counts,
@@ -78,6 +84,32 @@ class Dashboard:
 
     def _table(self, cursor, f: Filters, view: View) -> ibis.Table:
         return f.narrow(ibis.duckdb.from_connection(cursor).table("incidents"), view.sites)
+
+    # ---- what the store holds -----------------------------------------------------------
+
+    def coverage(self, view: View) -> Coverage:
+        """The periods each source holds, limited to the view's sites: a health user's own
+        figures are held only where their own sources delivered."""
+        full = self._cached("coverage", None, lambda: self._read_coverage())
+        if view.sites is None:
+            return full
+        names = {s.name for s in self.settings.sources if s.site in view.sites}
+        return Coverage(tuple(s for s in full.sources if s.name in names))
+
+    def _read_coverage(self) -> Coverage:
+        with self.gate.reading() as cursor:
+            return read_coverage(cursor)
+
+    def kinds_held(self, view: View | None = None) -> tuple[str, ...]:
+        """Source kinds that hold some period (in ``SOURCES`` order): the filters offer
+        these, and pages show panels only for them."""
+        cov = self.coverage(view or View(True, None))
+        present = {s.kind for s in cov.sources}
+        return tuple(k for k in SOURCES if k in present)
+
+    def _held(self, sel: Selection, view: View) -> Selection | None:
+        """The selection narrowed to the kinds that hold its period, or None."""
+        return held_part(sel, self.coverage(view))
 
     def warm(self) -> None:
         """Compute what the first visitors ask for: the latest month's map, both ways."""
@@ -128,18 +160,24 @@ class Dashboard:
         return self._cached("beat_map", (f, view.key), lambda: self._beat_map(f, view))
 
     def _ranking(self, f: Filters, view: View):
-        """The areas ranked, shared by every view over the same sites (published apart)."""
+        """The areas ranked over the kinds that hold the period (None when none does),
+        shared by every view over the same sites (published apart)."""
 
         def compute():
+            held = self._held(f.selection(self.layer_name), view)
+            if held is None:
+                return None
             with self.gate.reading() as cursor:
                 t = self._table(cursor, f, view)
-                return rank_areas(t, f.selection(self.layer_name), self.layer.lookup())
+                return rank_areas(t, held, self.layer.lookup(), coverage=self.coverage(view))
 
         return self._cached("ranking", (f, view.key[1]), compute)
 
     def _beat_map(self, f: Filters, view: View) -> dict:
         sel = f.selection(self.layer_name)
         ranking = self._ranking(f, view)
+        if ranking is None:
+            return self._beat_map_not_held(f, view, sel)
         rows = ranking.rows
         now, total = publish_counts([r.count for r in rows] + [ranking.unplaced], view)
         before, _ = publish_counts([r.previous_count for r in rows], view)
@@ -147,7 +185,9 @@ class Dashboard:
         areas = []
         for row, cell, prev, last in zip(rows, now[:-1], before, year_ago, strict=True):
             shown = cell.value is not None
-            significant = shown and row.change_p_value < 0.05 and row.change != 0
+            # Flagged only between two shown counts of periods the same sources hold.
+            compared = shown and prev.value is not None and row.change_p_value is not None
+            significant = compared and row.change_p_value < 0.05 and row.change != 0
             areas.append(
                 {
                     "code": row.code,
@@ -169,9 +209,43 @@ class Dashboard:
             "filters": f.query(),
             "layer": self.layer_name,
             "suppressed": view.suppressed,
+            "sources": list(ranking.selection.sources),
+            "previous_held": ranking.previous_held,
+            "last_year_held": ranking.last_year_held,
             "areas": areas,
             "unplaced": cell_json(now[-1]),
             "total": cell_json(total),
+        }
+
+    def _beat_map_not_held(self, f: Filters, view: View, sel: Selection) -> dict:
+        """No source holds the period: every area's figures read "not held"."""
+        blank = cell_json(NOT_HELD_CELL)
+        lookup = self.layer.lookup()
+        return {
+            "period": _period(sel),
+            "filters": f.query(),
+            "layer": self.layer_name,
+            "suppressed": view.suppressed,
+            "sources": [],
+            "previous_held": False,
+            "last_year_held": False,
+            "areas": [
+                {
+                    "code": code,
+                    "name": name,
+                    "count": blank,
+                    "previous": blank,
+                    "last_year": blank,
+                    "change": None,
+                    "change_flag": "",
+                    "rate_per_1000": NO_RATE,
+                    "rate_value": None,
+                    "population": population,
+                }
+                for code, (name, population) in lookup.items()
+            ],
+            "unplaced": blank,
+            "total": blank,
         }
 
     def venues(self, f: Filters, view: View, area: str | None = None, limit: int = 20) -> dict:
@@ -184,9 +258,12 @@ class Dashboard:
 
     def _venues(self, f: Filters, view: View, area: str | None, limit: int) -> dict:
         sel = f.selection(self.layer_name, (area,) if area else None)
+        held = self._held(sel, view)
+        if held is None:
+            return {"period": _period(sel), "venues": []}
         with self.gate.reading() as cursor:
             t = self._table(cursor, f, view)
-            ranking = rank_venues(t, sel, limit=limit)
+            ranking = rank_venues(t, held, limit=limit, coverage=self.coverage(view))
             ids = [v.place_id for v in ranking.rows]
             points = {}
             if ids:
@@ -219,8 +296,16 @@ class Dashboard:
 
     def _hotspots(self, f: Filters, view: View) -> dict:
         sel = f.selection(self.layer_name)
+        held = self._held(sel, view)
+        if held is None:
+            return {
+                "period": _period(sel),
+                "statistic": "not run: no source holds the period",
+                "permutations": 0,
+                "areas": [],
+            }
         with self.gate.reading() as cursor:
-            counts = counts_by_area(self._table(cursor, f, view), sel, self.layer.codes)
+            counts = counts_by_area(self._table(cursor, f, view), held, self.layer.codes)
         result = gi_star(counts, self._weights, permutations=self.permutations, seed=0)
         return {
             "period": _period(sel),
@@ -246,30 +331,46 @@ class Dashboard:
 
     def _overview(self, f: Filters, view: View) -> dict:
         sel = f.selection(self.layer_name)
+        cov = self.coverage(view)
+        kinds = tuple(k for k in self.kinds_held(view) if k in sel.sources)
         periods = {"current": sel, "previous": sel.previous(), "last_year": sel.last_year()}
         with self.gate.reading() as cursor:
             t = self._table(cursor, f, view)
             by_source = {k: profile(t, s, "source") for k, s in periods.items()}
-            trend = monthly_trend(t, sel, months_back=TREND_MONTHS)
+            trend = monthly_trend(t, sel, months_back=TREND_MONTHS, coverage=cov)
+        now = (sel.start, sel.end)
+        held_now = cov.kinds_covering(*now, kinds)
         headline = {}
         for key, found in by_source.items():
+            span = (periods[key].start, periods[key].end)
             counts = dict(zip(found.codes, found.counts, strict=True))
-            cells, total = publish_counts([counts[s] for s in sel.sources], view)
+            # A kind's count is shown when it holds this period and, for a comparison,
+            # the same sources of that kind hold the period compared with.
+            shown = [
+                counts[k] if k in held_now and cov.comparable(now, span, (k,)) else None
+                for k in kinds
+            ]
+            cells, total = publish_counts(shown, view)
+            if not held_now or not cov.comparable(now, span, held_now):
+                total = NOT_HELD_CELL
             headline[key] = {
                 "period": _period(periods[key]),
+                "held": held_now != () and cov.comparable(now, span, held_now),
                 "total": cell_json(total),
-                "by_source": {s: cell_json(c) for s, c in zip(sel.sources, cells, strict=True)},
+                "by_source": {s: cell_json(c) for s, c in zip(kinds, cells, strict=True)},
             }
         return {
             "period": _period(sel),
             "suppressed": view.suppressed,
             "headline": headline,
-            "trend": self._trend(trend, sel.sources, view),
-            "sources": {s: label(s) for s in sel.sources},
+            "trend": self._trend(trend, kinds, view),
+            "sources": {s: label(s) for s in kinds},
         }
 
     @staticmethod
     def _trend(trend, sources: tuple[str, ...], view: View) -> dict:
+        """Months as a month x source table; a month or source not held reads "not held"
+        (null value), never 0, so charts draw a gap."""
         matrix = [[trend.by_source[s][i] for s in sources] for i in range(len(trend.months))]
         cells, totals = publish_table(matrix, trend.months, sources, view)
         return {
@@ -290,39 +391,52 @@ class Dashboard:
     def _beat(self, code: str, f: Filters, view: View) -> dict:
         on_map = next(a for a in self.beat_map(f, view)["areas"] if a["code"] == code)
         sel = f.selection(self.layer_name, (code,))
+        held = self._held(sel, view)
+        kinds = tuple(k for k in self.kinds_held(view) if k in sel.sources)
         with self.gate.reading() as cursor:
             t = self._table(cursor, f, view)
-            grid = hour_weekday(t, sel)
-            trend = monthly_trend(t, sel, months_back=13)
-            profiles = {name: profile(t, sel, name) for name in ("weapon", "location_type")}
-            gap = {
-                s: rank_areas(t, _with_sources(sel, (s,)), self.layer.lookup((code,))).total
-                for s in ("ed", "police")
-                if s in sel.sources
-            }
-        grid_cells, _ = publish_table(grid.counts, WEEKDAYS, HOURS, view)
-        gap_cells, _ = publish_counts(list(gap.values()), view)
-        return {
+            trend = monthly_trend(t, sel, months_back=13, coverage=self.coverage(view))
+            if held is not None:
+                grid = hour_weekday(t, held)
+                profiles = {name: profile(t, held, name) for name in ("weapon", "location_type")}
+                gap = {
+                    s: rank_areas(t, _with_sources(held, (s,)), self.layer.lookup((code,))).total
+                    for s in ("ed", "police")
+                }
+        found = {
             "code": code,
             "name": on_map["name"],
             "period": _period(sel),
             "suppressed": view.suppressed,
+            "held": held is not None,
             "figures": on_map,
-            "hour_weekday": {
+            "hour_weekday": None,
+            "profiles": {},
+            "trend": self._trend(trend, kinds, view),
+            "venues": self.venues(f, view, area=code, limit=10)["venues"],
+            "gap": None,
+        }
+        if held is None:
+            return found
+        if grid.time_unknown < grid.total:  # no grid when no incident has a time of day
+            grid_cells, _ = publish_table(grid.counts, WEEKDAYS, HOURS, view)
+            found["hour_weekday"] = {
                 "weekdays": list(WEEKDAYS),
                 "hours": list(HOURS),
                 "cells": [[cell_json(c) for c in row] for row in grid_cells],
                 "time_unknown": grid.time_unknown if not view.suppressed else None,
-            },
-            "profiles": {name: self._profile(found, view) for name, found in profiles.items()},
-            "trend": self._trend(trend, sel.sources, view),
-            "venues": self.venues(f, view, area=code, limit=10)["venues"],
-            "gap": {
+            }
+        found["profiles"] = {
+            name: self._profile(p, view) for name, p in profiles.items() if has_known_values(p)
+        }
+        if {"ed", "police"} <= set(held.sources):  # hospital against police: both held
+            gap_cells, _ = publish_counts(list(gap.values()), view)
+            found["gap"] = {
                 "note": "Emergency Department and police counts in this area for the period; "
                 "the gap analysis will replace this panel.",
                 "counts": {s: cell_json(c) for s, c in zip(gap, gap_cells, strict=True)},
-            },
-        }
+            }
+        return found
 
     @staticmethod
     def _profile(found, view: View) -> list[dict]:
@@ -338,8 +452,11 @@ class Dashboard:
 
     def _quality(self, f: Filters, view: View) -> dict:
         sel = f.selection(self.layer_name)
+        held = self._held(sel, view)
+        if held is None:
+            return {"period": _period(sel), "suppressed": view.suppressed, "sources": []}
         with self.gate.reading() as cursor:
-            found = data_quality(self._table(cursor, f, view), sel)
+            found = data_quality(self._table(cursor, f, view), held)
         cells, _ = publish_counts([q.records for q in found.rows], view)
         rows = []
         for q, cell in zip(found.rows, cells, strict=True):

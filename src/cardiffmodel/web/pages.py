@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from cardiffmodel.reports.builder import label
-from cardiffmodel.schema import LOCATION_TYPES, SOURCES, WEAPONS
+from cardiffmodel.schema import LOCATION_TYPES, WEAPONS
 from cardiffmodel.web.access import View
 from cardiffmodel.web.accounts import ROLE_LABELS, Session
 from cardiffmodel.web.audit import AuditEvent
@@ -80,7 +80,7 @@ def _page(request: Request, session: Session, f: Filters | None, v: View | None,
         "options": {
             "months": request.app.state.dashboard.months(),
             "period_months": PERIOD_MONTHS,
-            "sources": SOURCES,
+            "sources": request.app.state.dashboard.kinds_held(v),
             "weapons": WEAPONS,
             "location_types": LOCATION_TYPES,
         },
@@ -231,7 +231,7 @@ def beat_page(
     v: ViewDep,
 ) -> Response:
     found = request.app.state.dashboard.beat(code, f, v)
-    grid = _shades(found["hour_weekday"]["cells"])
+    grid = _shades(found["hour_weekday"]["cells"]) if found["hour_weekday"] else []
     return _render(request, "beat.html", **_page(request, session, f, v, beat=found, grid=grid))
 
 

@@ -6,6 +6,8 @@ const PALETTE = ["#1d2733", "#1c5d99", "#c0392b", "#2e8b57", "#d68910"];
 const SEQUENTIAL = ["#fde0c5", "#facba6", "#f59e72", "#e8694a", "#c0392b"];
 const DIVERGING = { fall2: "#2166ac", fall1: "#92c5de", none: "#f7f7f7", rise1: "#f4a582", rise2: "#b2182b" };
 const HIDDEN = "#c9cfd6";
+const NOT_HELD = "not held";  // the "shown" text of a figure the sources do not hold
+const NOT_HELD_FILL = "#ffffff";
 
 function drawCharts() {
   document.querySelectorAll("canvas[data-chart]").forEach((canvas) => {
@@ -54,8 +56,14 @@ function measureValue(area, measure) {
   return area.count.value;
 }
 
+// A figure that is no count: the period (or, for a change, the previous period) is not held.
+function notHeld(area, measure) {
+  return area.count.shown === NOT_HELD || (measure === "change" && area.previous.shown === NOT_HELD);
+}
+
 function fillFor(area, measure, scale) {
   const value = measureValue(area, measure);
+  if (notHeld(area, measure)) return NOT_HELD_FILL;
   if (value === null || value === undefined) {
     return measure === "count" && area.count.shown === "<5" ? SMALL : HIDDEN;
   }
@@ -95,6 +103,9 @@ function legend(element, measure, scale, areas) {
     });
   }
   if (areas.some((a) => fillFor(a, measure, scale) === HIDDEN)) rows.push([HIDDEN, "hidden (suppressed)"]);
+  if (areas.some((a) => notHeld(a, measure))) {
+    rows.push([NOT_HELD_FILL, measure === "change" ? "previous period not held" : "not held (no data)"]);
+  }
   element.replaceChildren(...rows.map(([colour, text]) => swatchRow(colour, text)));
   for (const [kind, text] of [["hot", "hot spot"], ["cold", "cold spot"], ["venue", "venue (size: incidents)"]]) {
     element.append(swatchRow(null, text, kind));
@@ -137,7 +148,7 @@ async function drawMap(element) {
       const a = byCode[feature.id];
       if (!a) return;
       layer.bindTooltip(`<strong>${escapeHtml(a.name)}</strong><br>Incidents: ${a.count.shown}` +
-        `<br>Per 1,000 residents: ${a.rate_per_1000}<br>Change: ${a.change === null ? "-" : a.change} ${a.change_flag}`,
+        `<br>Per 1,000 residents: ${a.rate_per_1000}<br>Change: ${a.previous.shown === NOT_HELD ? "previous period not held" : a.change === null ? "-" : a.change} ${a.change_flag}`,
         { sticky: true });
       layer.on("click", () => { window.location.href = `/beats/${encodeURIComponent(a.code)}?${query}`; });
     },
