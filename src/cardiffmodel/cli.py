@@ -459,7 +459,14 @@ def analyse_hotspots(
 
 
 @_analysis("rises")
-@click.option("--method", type=click.Choice(["farrington", "ears_c3"]), default="farrington")
+@click.option(
+    "--method",
+    type=click.Choice(["auto", "farrington", "ears_c3"]),
+    default="auto",
+    show_default=True,
+    help="auto: Farrington with the longest baseline the store holds (up to 5 years), "
+    "else EARS C3.",
+)
 @click.option("--weeks", default=4, show_default=True, help="Latest weeks to report.")
 @click.option("--all", "all_weeks", is_flag=True, help="Every area-week, not only alarms.")
 def analyse_rises(
@@ -467,19 +474,24 @@ def analyse_rises(
 ) -> list[dict]:
     """Areas whose weekly count rose above its expected level (Farrington or EARS C3).
 
-    Every week of data up to the end of --period is the history the methods learn from.
+    The methods learn from the weeks the store holds before the latest --weeks whole
+    weeks up to the end of --period; which method ran, and on what history, is said first.
     """
-    from cardiffmodel.analysis.rises import detect_rises, weekly_counts
+    from datetime import timedelta
 
+    from cardiffmodel.analysis.rise_check import check_rises
+
+    if weeks < 1:
+        raise click.ClickException(f"--weeks {weeks}: expected at least 1")
+    last = selection.end - timedelta(days=selection.end.weekday())
+    judged = dataclasses.replace(selection, start=last - timedelta(weeks=weeks))
     with project.store(read_only=True) as store:
-        t = store.incidents()
-        first = t.filter(t.source.isin(selection.sources)).occurred_date.min().to_pyarrow()
-        start = first.as_py() if first.is_valid else selection.start
-        history = dataclasses.replace(selection, start=min(start, selection.start))
-        series = weekly_counts(t, history)
-    result = detect_rises(series, method=method)
+        check = check_rises(store.incidents(), judged, store.coverage(), method)
+    if check.result is None:
+        raise click.ClickException(check.note)
+    click.echo(check.note, err=True)
     names = project.layer(selection.layer)
-    return [
+    rows = [
         {
             "code": code,
             "name": names.name_of(code) if code in names.codes else code,
@@ -489,10 +501,15 @@ def analyse_rises(
             "upper": area.upper[k],
             "alarm": area.alarm[k],
         }
-        for code, area in result.areas.items()
-        for k in range(max(0, len(area.weeks) - weeks), len(area.weeks))
-        if all_weeks or area.alarm[k]
+        for code, area in check.result.areas.items()
+        for k, week in enumerate(area.weeks)
+        if week in check.weeks and (all_weeks or area.alarm[k])
     ]
+    if not rows:
+        first, end = check.weeks[0], check.weeks[-1] + timedelta(days=6)
+        areas = len(check.result.areas)
+        click.echo(f"No area of {areas} rose above its threshold from {first} to {end}.", err=True)
+    return rows
 
 
 @_analysis("gap")

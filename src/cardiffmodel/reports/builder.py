@@ -193,7 +193,7 @@ def build_group_report(
     with project.store(read_only=True) as store:
         t = store.incidents()
         analyses = analyse_group(t, layer, group, sel)
-        region = region or analyse_region(t, layer, sel)
+        region = region or analyse_region(t, layer, sel, store.coverage())
         results = group_results(store.con, group)
     if venues is None:
         venues = {p.place_id: p for p in project.gazetteer if p.kind == "venue"}
@@ -617,7 +617,7 @@ def write_reports(
         if group.layer not in regions:
             with project.store(read_only=True) as store:
                 regions[group.layer] = analyse_region(
-                    store.incidents(), project.layer(group.layer), sel
+                    store.incidents(), project.layer(group.layer), sel, store.coverage()
                 )
         report = build_group_report(project, group, sel, regions[group.layer], venues, today)
         html = render_html(report)
