@@ -29,7 +29,7 @@ from cardiffmodel.store.interventions import (
     venue_areas,
     what_works,
 )
-from cardiffmodel.testing import incident, open_incidents, write_incidents
+from cardiffmodel.testing import incident, open_incidents, store_batch, write_incidents
 
 WARDS = "boundaries/cardiff_wards_2013.geojson"
 
@@ -149,7 +149,7 @@ def test_what_works_rows_are_stored_and_replaced(tmp_path):
     assert stored.rate_ratio == 0.65 and stored.kind == "help_point"
 
 
-def _project(folder, shared_data, store_rows):
+def _project(folder, shared_data, store_rows, covers):
     raw = {
         "project": {"name": "Evaluation test"},
         "areas": [
@@ -162,14 +162,15 @@ def _project(folder, shared_data, store_rows):
         ],
     }
     write_settings(raw, folder)
-    write_incidents(folder / "cardiff.duckdb", store_rows)
+    store_batch(folder / "cardiff.duckdb", store_rows, "uhw", "ed", covers)
     return Project.open(folder)
 
 
 def test_cli_registers_evaluates_and_stores_the_verdicts(tmp_path, shared_data, panel):
     layer = _wards(shared_data)
     codes = list(layer.codes[: len(panel.series.counts)])
-    _project(tmp_path, shared_data, _rows(panel, codes))
+    weeks = panel.series.weeks
+    _project(tmp_path, shared_data, _rows(panel, codes), (weeks[0], weeks[-1] + timedelta(6)))
     run = CliRunner().invoke
     names = [layer.name_of(c) for c in codes[:3]]
     args = ["--project", str(tmp_path), "interventions", "add", "Night patrols"]

@@ -23,6 +23,9 @@ from cardiffmodel.project import Project
 from cardiffmodel.store.duckdb_store import StoreError
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from cardiffmodel.analysis.evaluation import Evaluation
     from cardiffmodel.analysis.linkage import LinkageResult
     from cardiffmodel.analysis.selection import Selection
 
@@ -963,7 +966,12 @@ def interventions_list(ctx: click.Context, fmt: str) -> None:
     type=click.Choice(["all", "ed", "ambulance", "police"]),
     help="Source (repeat; default all together and each alone).",
 )
-@click.option("--weeks-before", default=104, show_default=True, help="Weeks of data before.")
+@click.option(
+    "--weeks-before",
+    default=104,
+    show_default=True,
+    help="Weeks of data before the start (fewer when the store holds fewer).",
+)
 @click.option("--through", type=click.DateTime(["%Y-%m-%d"]), help="End of data if ongoing.")
 @click.option("--charts", type=click.Path(file_okay=False, path_type=Path), help="Chart folder.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
@@ -1003,12 +1011,18 @@ def evaluate(
         with project.store() as store:
             intervention = get_intervention(store.con, name)
             result = run_evaluation(
-                store.incidents(), intervention, options, through.date() if through else None
+                store.incidents(),
+                intervention,
+                options,
+                through.date() if through else None,
+                store.coverage(),
             )
             rows = result.what_works(datetime.now().replace(microsecond=0))
             save_results(store.con, rows)
     except (InterventionError, EvaluationError) as err:
         raise click.ClickException(str(err)) from err
+    for line in _shortened_windows(result):
+        click.echo(line, err=True)
     folder = charts or project.settings.reports_dir / "evaluations"
     for r in result.results:
         if isinstance(r.detail, DidResult) and r.detail.event_study:
@@ -1030,6 +1044,19 @@ def evaluate(
         for r in rows
     ]
     _emit(table, fmt)
+
+
+def _shortened_windows(result: Evaluation) -> list[str]:
+    """One line per window that holds fewer weeks before the start than were asked for."""
+    sources: dict[tuple[int, date], list[str]] = {}
+    for source, w in result.shortened():
+        sources.setdefault((w.weeks_before, w.first_week), []).append(source)
+    start, asked = result.intervention.start, result.weeks_before_asked
+    return [
+        f"{', '.join(names)}: {before} weeks before {start} are held (from {first}), "
+        f"not the {asked} asked for"
+        for (before, first), names in sources.items()
+    ]
 
 
 def _slug(text: str) -> str:
