@@ -17,6 +17,7 @@ from cardiffmodel.config import AreaConfig, write_settings
 from cardiffmodel.places.areas import load_area_layer
 from cardiffmodel.places.gazetteer import load_fsa_xml
 from cardiffmodel.project import Project
+from cardiffmodel.store.duckdb_store import Store
 from cardiffmodel.store.interventions import (
     Intervention,
     InterventionError,
@@ -132,6 +133,36 @@ def test_evaluate_a_store_agrees_with_the_methods_on_the_same_counts(store_path,
     assert [(r.source, r.method) for r in rows][:4] == [
         ("all", "its"), ("all", "did"), ("all", "synthetic_control"), ("all", "combined"),
     ]  # fmt: skip
+
+
+def test_the_window_starts_at_the_first_held_week_not_weeks_before_asked(tmp_path, panel):
+    # The store holds the panel's 64 weeks before the start; 104 are asked for. Counting
+    # the 40 weeks before the first extract as weeks without incidents would make the
+    # weeks after the start look like a fall (the bug of issue 11, item 2).
+    path = tmp_path / "cardiff.duckdb"
+    weeks = panel.series.weeks
+    store_batch(
+        path,
+        _rows(panel, list(panel.series.counts)),
+        "uhw",
+        "ed",
+        (weeks[0], weeks[-1] + timedelta(6)),
+    )
+    intervention = Intervention("Patrols", "patrols", "beat", panel.treated, panel.start)
+    options = EvaluationOptions(sources=("all", "ed", "police"), methods=("its", "did"))
+    with Store(path, read_only=True) as store:
+        result = evaluate(store.incidents(), intervention, options, coverage=store.coverage())
+    assert result.first_week == weeks[0] and result.last_week == weeks[-1]
+    window = result.windows["all"]
+    assert (window.weeks_before, window.held_by) == (64, ("uhw",))
+    assert [source for source, _ in result.shortened()] == ["all", "ed"]
+    by = {(r.source, r.method): r for r in result.results}
+    direct = difference_in_differences(panel.series, panel.treated, panel.start)
+    assert by["all", "did"].effect.rate_ratio == pytest.approx(direct.effect.rate_ratio)
+    assert by["all", "its"].effect.weeks_before == 64
+    # The store holds no police period at all: no window, and the verdict says why.
+    assert "police" not in result.windows
+    assert "the store holds no week" in by["police", "its"].verdict.text
 
 
 def test_what_works_rows_are_stored_and_replaced(tmp_path):
