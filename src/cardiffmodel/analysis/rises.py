@@ -214,9 +214,10 @@ def _held_weeks(
     )
     run = held_run(coverage.usable_weeks(mondays, kinds, reference))
     if run is None:
+        holds = "; ".join(coverage.describe(kinds).splitlines())
         raise NotHeld(
             f"the store holds no week from {mondays[0]} to {mondays[-1] + timedelta(days=6)} "
-            f"for {', '.join(kinds)}; it holds: {coverage.describe(kinds).replace(chr(10), '; ')}"
+            f"for {', '.join(kinds)}; it holds: {holds}"
         )
     held_kinds = {s.kind for s in coverage.of(kinds) if s.name in reference}
     first, end = mondays[run[0]], mondays[run[1] - 1] + week
