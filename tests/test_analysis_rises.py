@@ -76,6 +76,14 @@ def test_weekly_counts_never_pads_weeks_no_extract_covers(incidents):
     )
     series = weekly_counts(incidents, period, coverage=joined)
     assert series.weeks[0] == date(2019, 1, 14) and series.held_by == ("cri", "uhw")
+    # The police extract of the latest week came, the hospital's not yet: the police
+    # series, with its whole history, rather than no history at all.
+    late = held(
+        ("uhw", "ed", "2019-01-01", "2019-01-20"), ("swp", "police", "2019-01-01", "2019-01-31")
+    )
+    series = weekly_counts(incidents, period, coverage=late)
+    assert series.weeks[0] == date(2019, 1, 7) and series.held_by == ("swp",)
+    assert dict(series.counts) == {"B1": (0, 1, 0)}
     with pytest.raises(NotHeld, match="holds no week from 2019-01-07 to 2019-01-27 for ed"):
         weekly_counts(
             incidents, period, coverage=held(("swp", "police", "2018-01-01", "2018-12-31"))

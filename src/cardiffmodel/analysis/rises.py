@@ -1,9 +1,19 @@
 """Weekly rises per area: which beats have more incidents this week than they should?
 
-:func:`weekly_counts` counts incidents per area and ISO week in the engine;
-:func:`detect_rises` runs a detection method over every area's series (Farrington
-flexible, :mod:`cardiffmodel.analysis.farrington`, or EARS C3,
+:func:`weekly_counts` counts incidents per area and ISO week in the engine, over the
+weeks the store holds; :func:`detect_rises` runs a detection method over every area's
+series (Farrington flexible, :mod:`cardiffmodel.analysis.farrington`, or EARS C3,
 :mod:`cardiffmodel.analysis.ears`) and returns expected counts, thresholds and alarms.
+
+A week no extract covers is not a quiet week. Given the store's :class:`Coverage`, a
+series counts the kinds of the sources that hold its latest held week, over the last
+unbroken run of weeks that exactly those sources (of those kinds) cover: never a week
+before the first extract, never a week a hospital did not send, and never a week when
+another hospital's records swell the count. The run does not skip a gap, because every
+method reads the series by position: Farrington's baseline windows sit at fixed lags of
+whole years, EARS C3's at a fixed lag of weeks, and the evaluations' seasons, blocks and
+event studies count weeks from the start. History before a gap is therefore not used
+until the missing extract is ingested.
 """
 
 from __future__ import annotations
@@ -212,16 +222,17 @@ def _held_weeks(
         (found for m in reversed(mondays) if (found := coverage.covering(m, m + week, kinds))),
         frozenset(),
     )
-    run = held_run(coverage.usable_weeks(mondays, kinds, reference))
+    # Only the reference's kinds are counted, so other kinds' coverage cannot spoil a week.
+    held_kinds = tuple(k for k in SOURCES if any(s.name in reference for s in coverage.of((k,))))
+    run = held_run(coverage.usable_weeks(mondays, held_kinds, reference))
     if run is None:
         holds = "; ".join(coverage.describe(kinds).splitlines())
         raise NotHeld(
             f"the store holds no week from {mondays[0]} to {mondays[-1] + timedelta(days=6)} "
             f"for {', '.join(kinds)}; it holds: {holds}"
         )
-    held_kinds = {s.kind for s in coverage.of(kinds) if s.name in reference}
     first, end = mondays[run[0]], mondays[run[1] - 1] + week
-    return first, end, tuple(k for k in SOURCES if k in held_kinds), tuple(sorted(reference))
+    return first, end, held_kinds, tuple(sorted(reference))
 
 
 def detect_rises(series: WeeklySeries, method: str = "farrington", **options) -> RiseResult:
