@@ -9,8 +9,10 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from cardiffmodel import testing
-from cardiffmodel.analysis.rises import WeeklySeries, detect_rises, weekly_counts
+from cardiffmodel.analysis.rise_check import check_rises
+from cardiffmodel.analysis.rises import NotHeld, WeeklySeries, detect_rises, weekly_counts
 from cardiffmodel.analysis.selection import Selection
+from cardiffmodel.coverage import Coverage
 
 FIRST_MONDAY = date(2019, 1, 7)
 
@@ -46,6 +48,77 @@ def test_weekly_counts_whole_iso_weeks_zero_filled(incidents):
     assert dict(series.counts) == {"B1": (2, 1, 0), "B2": (1, 0, 2)}
     assert series.layer == "beat"
     assert series.unplaced == 1
+
+
+def held(*batches: tuple[str, str, str, str]) -> Coverage:
+    """Coverage from (source, kind, first day, last day) batches, as the store reads it."""
+    return Coverage.from_batches(
+        (name, kind, date.fromisoformat(a), date.fromisoformat(b)) for name, kind, a, b in batches
+    )
+
+
+def test_weekly_counts_never_pads_weeks_no_extract_covers(incidents):
+    period = (date(2019, 1, 2), date(2019, 1, 30))
+    # ED delivered from 14 January only, police nothing: the week of 7 January is not a
+    # week of one incident in B2, and the police record on 15 January is not counted.
+    series = weekly_counts(
+        incidents, period, coverage=held(("uhw", "ed", "2019-01-14", "2019-01-31"))
+    )
+    assert series.weeks == (date(2019, 1, 14), date(2019, 1, 21))
+    assert dict(series.counts) == {"B2": (0, 2)}
+    assert series.unplaced == 1 and series.held_by == ("uhw",)
+    # A missing extract: only the unbroken run of weeks after the gap is used.
+    gap = held(("uhw", "ed", "2019-01-01", "2019-01-13"), ("uhw", "ed", "2019-01-21", "2019-01-31"))
+    assert weekly_counts(incidents, period, coverage=gap).weeks == (date(2019, 1, 21),)
+    # A hospital joining: the weeks before it sent are not comparable with those after.
+    joined = held(
+        ("uhw", "ed", "2019-01-01", "2019-01-31"), ("cri", "ed", "2019-01-14", "2019-01-31")
+    )
+    series = weekly_counts(incidents, period, coverage=joined)
+    assert series.weeks[0] == date(2019, 1, 14) and series.held_by == ("cri", "uhw")
+    # The police extract of the latest week came, the hospital's not yet: the police
+    # series, with its whole history, rather than no history at all.
+    late = held(
+        ("uhw", "ed", "2019-01-01", "2019-01-20"), ("swp", "police", "2019-01-01", "2019-01-31")
+    )
+    series = weekly_counts(incidents, period, coverage=late)
+    assert series.weeks[0] == date(2019, 1, 7) and series.held_by == ("swp",)
+    assert dict(series.counts) == {"B1": (0, 1, 0)}
+    with pytest.raises(NotHeld, match="holds no week from 2019-01-07 to 2019-01-27 for ed"):
+        weekly_counts(
+            incidents, period, coverage=held(("swp", "police", "2018-01-01", "2018-12-31"))
+        )
+
+
+def test_check_rises_takes_the_longest_baseline_the_held_weeks_allow(tmp_path):
+    rng = np.random.default_rng(3)
+    first = date(2016, 1, 4)
+    rows = [
+        testing.incident(first + timedelta(weeks=w, days=d), beat=f"B{b}")
+        for w in range(3 * 52)
+        for b in range(3)
+        for d in range(int(rng.poisson(4)))
+    ]
+    path = tmp_path / "store.duckdb"
+    testing.write_incidents(path, rows)
+    t = testing.open_incidents(path)
+    december = Selection(date(2018, 12, 1), date(2019, 1, 1), sources=("ed",))
+    full = check_rises(t, december, held(("uhw", "ed", "2016-01-01", "2018-12-31")))
+    assert (full.method, full.years) == ("farrington", 2)
+    assert full.weeks == tuple(date(2018, 12, 3) + timedelta(weeks=i) for i in range(4))
+    assert "2 years of baseline, the longest" in full.note
+    assert "2016-01-04 to 2018-12-02 (152 weeks) for uhw" in full.note
+    # Uncovered 2016 is not history: one year of baseline, never five years of zeros.
+    late = check_rises(t, december, held(("uhw", "ed", "2017-01-01", "2018-12-31")))
+    assert late.years == 1 and late.result.areas["B0"].weeks[0] >= date(2017, 1, 2)
+    short = held(("uhw", "ed", "2018-09-01", "2018-12-31"))
+    ears = check_rises(t, december, short)
+    assert ears.method == "ears_c3" and ears.note.startswith("EARS C3 (no season): because")
+    assert "Farrington needs 1 year and 5 weeks" in ears.note
+    refused = check_rises(t, december, short, method="farrington")
+    assert refused.result is None and "the store holds 2018-09-03 to 2018-12-02" in refused.note
+    none = check_rises(t, december, held(("uhw", "ed", "2018-11-01", "2018-12-31")))
+    assert none.result is None and "EARS C3 needs 11 weeks" in none.note
 
 
 def test_weekly_counts_follows_the_selection(incidents):

@@ -17,6 +17,7 @@ from cardiffmodel.config import AreaConfig, write_settings
 from cardiffmodel.places.areas import load_area_layer
 from cardiffmodel.places.gazetteer import load_fsa_xml
 from cardiffmodel.project import Project
+from cardiffmodel.store.duckdb_store import Store
 from cardiffmodel.store.interventions import (
     Intervention,
     InterventionError,
@@ -29,7 +30,7 @@ from cardiffmodel.store.interventions import (
     venue_areas,
     what_works,
 )
-from cardiffmodel.testing import incident, open_incidents, write_incidents
+from cardiffmodel.testing import incident, open_incidents, store_batch, write_incidents
 
 WARDS = "boundaries/cardiff_wards_2013.geojson"
 
@@ -134,6 +135,36 @@ def test_evaluate_a_store_agrees_with_the_methods_on_the_same_counts(store_path,
     ]  # fmt: skip
 
 
+def test_the_window_starts_at_the_first_held_week_not_weeks_before_asked(tmp_path, panel):
+    # The store holds the panel's 64 weeks before the start; 104 are asked for. Counting
+    # the 40 weeks before the first extract as weeks without incidents would make the
+    # weeks after the start look like a fall (the bug of issue 11, item 2).
+    path = tmp_path / "cardiff.duckdb"
+    weeks = panel.series.weeks
+    store_batch(
+        path,
+        _rows(panel, list(panel.series.counts)),
+        "uhw",
+        "ed",
+        (weeks[0], weeks[-1] + timedelta(6)),
+    )
+    intervention = Intervention("Patrols", "patrols", "beat", panel.treated, panel.start)
+    options = EvaluationOptions(sources=("all", "ed", "police"), methods=("its", "did"))
+    with Store(path, read_only=True) as store:
+        result = evaluate(store.incidents(), intervention, options, coverage=store.coverage())
+    assert result.first_week == weeks[0] and result.last_week == weeks[-1]
+    window = result.windows["all"]
+    assert (window.weeks_before, window.held_by) == (64, ("uhw",))
+    assert [source for source, _ in result.shortened()] == ["all", "ed"]
+    by = {(r.source, r.method): r for r in result.results}
+    direct = difference_in_differences(panel.series, panel.treated, panel.start)
+    assert by["all", "did"].effect.rate_ratio == pytest.approx(direct.effect.rate_ratio)
+    assert by["all", "its"].effect.weeks_before == 64
+    # The store holds no police period at all: no window, and the verdict says why.
+    assert "police" not in result.windows
+    assert "the store holds no week" in by["police", "its"].verdict.text
+
+
 def test_what_works_rows_are_stored_and_replaced(tmp_path):
     with duckdb.connect(str(tmp_path / "store.duckdb")) as con:
         add_intervention(
@@ -149,7 +180,7 @@ def test_what_works_rows_are_stored_and_replaced(tmp_path):
     assert stored.rate_ratio == 0.65 and stored.kind == "help_point"
 
 
-def _project(folder, shared_data, store_rows):
+def _project(folder, shared_data, store_rows, covers):
     raw = {
         "project": {"name": "Evaluation test"},
         "areas": [
@@ -162,14 +193,15 @@ def _project(folder, shared_data, store_rows):
         ],
     }
     write_settings(raw, folder)
-    write_incidents(folder / "cardiff.duckdb", store_rows)
+    store_batch(folder / "cardiff.duckdb", store_rows, "uhw", "ed", covers)
     return Project.open(folder)
 
 
 def test_cli_registers_evaluates_and_stores_the_verdicts(tmp_path, shared_data, panel):
     layer = _wards(shared_data)
     codes = list(layer.codes[: len(panel.series.counts)])
-    _project(tmp_path, shared_data, _rows(panel, codes))
+    weeks = panel.series.weeks
+    _project(tmp_path, shared_data, _rows(panel, codes), (weeks[0], weeks[-1] + timedelta(6)))
     run = CliRunner().invoke
     names = [layer.name_of(c) for c in codes[:3]]
     args = ["--project", str(tmp_path), "interventions", "add", "Night patrols"]

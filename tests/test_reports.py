@@ -405,7 +405,7 @@ def test_partnership_evidence_gives_no_new_figures(tmp_path, shared_data):
     layer = project.layer("beat")
     with project.store(read_only=True) as store:
         analyses = analyse_group(store.incidents(), layer, group, sel)
-        region = analyse_region(store.incidents(), layer, sel)
+        region = analyse_region(store.incidents(), layer, sel, store.coverage())
     protected = {f.rule: f.evidence for f in find(analyses, region, protect=True)}
     exact = {f.rule: f.evidence for f in find(analyses, region, protect=False)}
     assert {"night_time_economy", "domestic"} <= set(protected)

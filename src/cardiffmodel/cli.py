@@ -27,6 +27,9 @@ from cardiffmodel.project import Project
 from cardiffmodel.store.duckdb_store import StoreError
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from cardiffmodel.analysis.evaluation import Evaluation
     from cardiffmodel.analysis.linkage import LinkageResult
     from cardiffmodel.analysis.selection import Selection
 
@@ -556,7 +559,14 @@ def analyse_hotspots(
 
 
 @_analysis("rises")
-@click.option("--method", type=click.Choice(["farrington", "ears_c3"]), default="farrington")
+@click.option(
+    "--method",
+    type=click.Choice(["auto", "farrington", "ears_c3"]),
+    default="auto",
+    show_default=True,
+    help="auto: Farrington with the longest baseline the store holds (up to 5 years), "
+    "else EARS C3.",
+)
 @click.option("--weeks", default=4, show_default=True, help="Latest weeks to report.")
 @click.option("--all", "all_weeks", is_flag=True, help="Every area-week, not only alarms.")
 def analyse_rises(
@@ -564,19 +574,24 @@ def analyse_rises(
 ) -> list[dict]:
     """Areas whose weekly count rose above its expected level (Farrington or EARS C3).
 
-    Every week of data up to the end of --period is the history the methods learn from.
+    The methods learn from the weeks the store holds before the latest --weeks whole
+    weeks up to the end of --period; which method ran, and on what history, is said first.
     """
-    from cardiffmodel.analysis.rises import detect_rises, weekly_counts
+    from datetime import timedelta
 
+    from cardiffmodel.analysis.rise_check import check_rises
+
+    if weeks < 1:
+        raise click.ClickException(f"--weeks {weeks}: expected at least 1")
+    last = selection.end - timedelta(days=selection.end.weekday())
+    judged = dataclasses.replace(selection, start=last - timedelta(weeks=weeks))
     with project.store(read_only=True) as store:
-        t = store.incidents()
-        first = t.filter(t.source.isin(selection.sources)).occurred_date.min().to_pyarrow()
-        start = first.as_py() if first.is_valid else selection.start
-        history = dataclasses.replace(selection, start=min(start, selection.start))
-        series = weekly_counts(t, history)
-    result = detect_rises(series, method=method)
+        check = check_rises(store.incidents(), judged, store.coverage(), method)
+    if check.result is None:
+        raise click.ClickException(check.note)
+    click.echo(check.note, err=True)
     names = project.layer(selection.layer)
-    return [
+    rows = [
         {
             "code": code,
             "name": names.name_of(code) if code in names.codes else code,
@@ -586,10 +601,15 @@ def analyse_rises(
             "upper": area.upper[k],
             "alarm": area.alarm[k],
         }
-        for code, area in result.areas.items()
-        for k in range(max(0, len(area.weeks) - weeks), len(area.weeks))
-        if all_weeks or area.alarm[k]
+        for code, area in check.result.areas.items()
+        for k, week in enumerate(area.weeks)
+        if week in check.weeks and (all_weeks or area.alarm[k])
     ]
+    if not rows:
+        first, end = check.weeks[0], check.weeks[-1] + timedelta(days=6)
+        areas = len(check.result.areas)
+        click.echo(f"No area of {areas} rose above its threshold from {first} to {end}.", err=True)
+    return rows
 
 
 @_analysis("gap")
@@ -1049,7 +1069,12 @@ def interventions_list(ctx: click.Context, fmt: str) -> None:
     type=click.Choice(["all", "ed", "ambulance", "police"]),
     help="Source (repeat; default all together and each alone).",
 )
-@click.option("--weeks-before", default=104, show_default=True, help="Weeks of data before.")
+@click.option(
+    "--weeks-before",
+    default=104,
+    show_default=True,
+    help="Weeks of data before the start (fewer when the store holds fewer).",
+)
 @click.option("--through", type=click.DateTime(["%Y-%m-%d"]), help="End of data if ongoing.")
 @click.option("--charts", type=click.Path(file_okay=False, path_type=Path), help="Chart folder.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
@@ -1089,12 +1114,18 @@ def evaluate(
         with project.store() as store:
             intervention = get_intervention(store.con, name)
             result = run_evaluation(
-                store.incidents(), intervention, options, through.date() if through else None
+                store.incidents(),
+                intervention,
+                options,
+                through.date() if through else None,
+                store.coverage(),
             )
             rows = result.what_works(datetime.now().replace(microsecond=0))
             save_results(store.con, rows)
     except (InterventionError, EvaluationError) as err:
         raise click.ClickException(str(err)) from err
+    for line in _shortened_windows(result):
+        click.echo(line, err=True)
     folder = charts or project.settings.reports_dir / "evaluations"
     for r in result.results:
         if isinstance(r.detail, DidResult) and r.detail.event_study:
@@ -1116,6 +1147,19 @@ def evaluate(
         for r in rows
     ]
     _emit(table, fmt)
+
+
+def _shortened_windows(result: Evaluation) -> list[str]:
+    """One line per window that holds fewer weeks before the start than were asked for."""
+    sources: dict[tuple[int, date], list[str]] = {}
+    for source, w in result.shortened():
+        sources.setdefault((w.weeks_before, w.first_week), []).append(source)
+    start, asked = result.intervention.start, result.weeks_before_asked
+    return [
+        f"{', '.join(names)}: {before} weeks before {start} are held (from {first}), "
+        f"not the {asked} asked for"
+        for (before, first), names in sources.items()
+    ]
 
 
 def _slug(text: str) -> str:

@@ -2,18 +2,23 @@
 
 For a registered intervention this counts incidents per area per week
 (:func:`cardiffmodel.analysis.rises.weekly_counts`) for each source and for all sources
-together, then estimates the effect by interrupted time series on the treated areas
-(:mod:`.its`), difference in differences against comparison areas (:mod:`.did`) and
-synthetic control with placebos (:mod:`.synthetic_control`). Each estimate is judged by
-the same explicit rules (:class:`cardiffmodel.analysis.effect.VerdictRules`), and the
-methods' verdicts are combined: an intervention "reduced" violence only when every
-method that could run says so.
+together, over the weeks the store holds: a window never reaches before the first extract
+or across a missing one, because weeks nobody sent would count as weeks without violence
+and the climb out of them would make the weeks after the start look like a fall. It then
+estimates the effect by interrupted time series on the treated areas (:mod:`.its`),
+difference in differences against comparison areas (:mod:`.did`) and synthetic control
+with placebos (:mod:`.synthetic_control`). Each estimate is judged by the same explicit
+rules (:class:`cardiffmodel.analysis.effect.VerdictRules`), and the methods' verdicts are
+combined: an intervention "reduced" violence only when every method that could run says
+so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 
 import ibis
 from threadpoolctl import threadpool_limits
@@ -25,16 +30,18 @@ from cardiffmodel.analysis.effect import (
     Verdict,
     VerdictRules,
     judge,
+    split_weeks,
     unavailable,
 )
 from cardiffmodel.analysis.its import ItsParameters, ItsResult, interrupted_time_series
-from cardiffmodel.analysis.rises import WeeklySeries, weekly_counts
+from cardiffmodel.analysis.rises import NotHeld, WeeklySeries, weekly_counts
 from cardiffmodel.analysis.selection import Selection
 from cardiffmodel.analysis.synthetic_control import (
     SyntheticControlParameters,
     SyntheticControlResult,
     synthetic_control,
 )
+from cardiffmodel.coverage import Coverage
 from cardiffmodel.schema import SOURCES
 from cardiffmodel.store.interventions import Intervention, WhatWorksRow
 
@@ -54,7 +61,8 @@ class EvaluationOptions:
     sources : tuple of str
         ``"all"`` (every source together) and/or single sources.
     weeks_before : int
-        Weeks of data before the start to use (two years lets the season be learnt).
+        Weeks of data before the start to use (two years lets the season be learnt), or
+        fewer when the store holds fewer.
     its : ItsParameters
         Interrupted time series settings.
     did_block_weeks : int
@@ -111,6 +119,27 @@ class MethodResult:
 
 
 @dataclass(frozen=True)
+class Window:
+    """The weeks one source's evaluation used.
+
+    Attributes
+    ----------
+    first_week, last_week : date
+        Mondays of the first and last weeks used.
+    weeks_before : int
+        Whole weeks used before the week the intervention started in.
+    held_by : tuple of str
+        Names of the configured sources covering every week used (empty when the caller
+        vouched that the table is complete).
+    """
+
+    first_week: date
+    last_week: date
+    weeks_before: int
+    held_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """An intervention's evaluation over every requested source and method.
 
@@ -119,12 +148,17 @@ class Evaluation:
     intervention : Intervention
         What was evaluated.
     first_week, last_week : date
-        Mondays of the first and last weeks of data used.
+        Mondays of the first and last weeks of data used by any source.
     treated, comparison : tuple of str
         The treated and comparison area codes (by default every untreated area with an
         incident from any evaluated source; a method may drop areas without incidents).
     results : tuple of MethodResult
         By source, then method.
+    weeks_before_asked : int
+        The weeks before the start that were asked for.
+    windows : Mapping of str to Window
+        The weeks each source (or ``"all"``) used; a source the store holds no week of
+        is missing, and its methods' verdicts say so.
     """
 
     intervention: Intervention
@@ -133,6 +167,19 @@ class Evaluation:
     treated: tuple[str, ...]
     comparison: tuple[str, ...]
     results: tuple[MethodResult, ...]
+    weeks_before_asked: int = 0
+    windows: Mapping[str, Window] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "windows", MappingProxyType(dict(self.windows)))
+
+    def shortened(self) -> tuple[tuple[str, Window], ...]:
+        """The sources whose window holds fewer weeks before the start than were asked."""
+        return tuple(
+            (source, w)
+            for source, w in self.windows.items()
+            if w.weeks_before < self.weeks_before_asked
+        )
 
     def combined(self, source: str = ALL_SOURCES) -> Verdict:
         """The methods' verdicts on one source, combined by :func:`combine_verdicts`."""
@@ -191,48 +238,67 @@ def evaluate(
     intervention: Intervention,
     options: EvaluationOptions = EvaluationOptions(),
     through: date | None = None,
+    coverage: Coverage | None = None,
 ) -> Evaluation:
     """Evaluate ``intervention`` on the incidents of ``t``.
 
     The data run from ``options.weeks_before`` weeks before the start to the
-    intervention's end, or, while it continues, to ``through`` (default: the day after
-    the latest incident).
+    intervention's end, or, while it continues, to ``through`` (default: the end of what
+    the store holds). With ``coverage`` (the store's), each source's window is the last
+    unbroken run of weeks its sources hold (:func:`weekly_counts`), so it starts later
+    when the store holds fewer weeks before the start, and a source the store holds
+    nothing of is judged "too weak" with the reason. ``coverage`` None means the caller
+    vouches that every week of the window is held.
     """
     first = intervention.start - timedelta(weeks=options.weeks_before)
-    last = intervention.end or through or _day_after_latest(t)
+    last = intervention.end or through or _data_end(t, coverage)
     if not first < last:
         raise EvaluationError(f"no data after {first} to evaluate {intervention.name!r}")
     treated = intervention.areas
-    counted = {
-        source: weekly_counts(
-            t,
-            Selection(
-                start=first,
-                end=last,
-                sources=SOURCES if source == ALL_SOURCES else (source,),
-                layer=intervention.layer,
-            ),
+    counted, missing = {}, {}
+    for source in options.sources:
+        sel = Selection(
+            start=first,
+            end=last,
+            sources=SOURCES if source == ALL_SOURCES else (source,),
+            layer=intervention.layer,
         )
-        for source in options.sources
-    }
+        try:
+            counted[source] = weekly_counts(t, sel, coverage=coverage)
+        except NotHeld as err:
+            missing[source] = str(err)
+    if not counted:
+        raise EvaluationError(next(iter(missing.values())))
     seen = {code for series in counted.values() for code in series.counts}
     comparison = intervention.comparison or tuple(sorted(seen - set(treated)))
     results = []
     # Hundreds of small fits: threaded BLAS only adds contention on a busy machine.
     with threadpool_limits(limits=1, user_api="blas"):
-        for source, series in counted.items():
-            series = _restrict(series, treated, comparison)
+        for source in options.sources:
+            if source in missing:
+                reason = unavailable(missing[source])
+                results += [MethodResult(source, m, reason) for m in options.methods]
+                continue
+            series = _restrict(counted[source], treated, comparison)
             for method in options.methods:
                 results.append(_run(method, source, series, intervention, comparison, options))
-    weeks = next(iter(counted.values())).weeks
+    windows = {source: _window(series, intervention) for source, series in counted.items()}
     return Evaluation(
         intervention=intervention,
-        first_week=weeks[0],
-        last_week=weeks[-1],
+        first_week=min(w.first_week for w in windows.values()),
+        last_week=max(w.last_week for w in windows.values()),
         treated=treated,
         comparison=comparison,
         results=tuple(results),
+        weeks_before_asked=options.weeks_before,
+        windows=windows,
     )
+
+
+def _window(series: WeeklySeries, intervention: Intervention) -> Window:
+    part = split_weeks(series.weeks, intervention.start, intervention.end)
+    before = int((part == -1).sum())
+    return Window(series.weeks[0], series.weeks[-1], before, series.held_by)
 
 
 def _run(
@@ -268,10 +334,17 @@ def _restrict(
     no incident at all."""
     zeros = (0,) * len(series.weeks)
     counts = {c: series.counts.get(c, zeros) for c in (*treated, *comparison)}
-    return WeeklySeries(series.weeks, counts, series.layer, series.unplaced)
+    return WeeklySeries(series.weeks, counts, series.layer, series.unplaced, series.held_by)
 
 
-def _day_after_latest(t: ibis.Table) -> date:
+def _data_end(t: ibis.Table, coverage: Coverage | None) -> date:
+    """The day after the last the store holds: its coverage's end, else the latest
+    incident's day."""
+    if coverage is not None:
+        extent = coverage.extent()
+        if extent is None:
+            raise EvaluationError("the store holds no period of any source to evaluate")
+        return extent[1]
     latest = t.occurred_date.max().to_pyarrow().as_py()
     if latest is None:
         raise EvaluationError("the store holds no incidents to evaluate")

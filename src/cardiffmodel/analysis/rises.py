@@ -1,9 +1,19 @@
 """Weekly rises per area: which beats have more incidents this week than they should?
 
-:func:`weekly_counts` counts incidents per area and ISO week in the engine;
-:func:`detect_rises` runs a detection method over every area's series (Farrington
-flexible, :mod:`cardiffmodel.analysis.farrington`, or EARS C3,
+:func:`weekly_counts` counts incidents per area and ISO week in the engine, over the
+weeks the store holds; :func:`detect_rises` runs a detection method over every area's
+series (Farrington flexible, :mod:`cardiffmodel.analysis.farrington`, or EARS C3,
 :mod:`cardiffmodel.analysis.ears`) and returns expected counts, thresholds and alarms.
+
+A week no extract covers is not a quiet week. Given the store's :class:`Coverage`, a
+series counts the kinds of the sources that hold its latest held week, over the last
+unbroken run of weeks that exactly those sources (of those kinds) cover: never a week
+before the first extract, never a week a hospital did not send, and never a week when
+another hospital's records swell the count. The run does not skip a gap, because every
+method reads the series by position: Farrington's baseline windows sit at fixed lags of
+whole years, EARS C3's at a fixed lag of weeks, and the evaluations' seasons, blocks and
+event studies count weeks from the start. History before a gap is therefore not used
+until the missing extract is ingested.
 """
 
 from __future__ import annotations
@@ -21,13 +31,19 @@ import numpy as np
 from cardiffmodel.analysis.ears import EarsC3Parameters, ears_c3
 from cardiffmodel.analysis.farrington import FarringtonParameters, farrington_flexible
 from cardiffmodel.analysis.selection import Selection, filter_incidents
+from cardiffmodel.coverage import Coverage, held_run
+from cardiffmodel.schema import SOURCES
 
 METHODS = ("farrington", "ears_c3")
 
 
+class NotHeld(ValueError):
+    """The store holds none of the weeks asked for; the message says what it holds."""
+
+
 @dataclass(frozen=True)
 class WeeklySeries:
-    """Incidents per area per ISO week, zero weeks included.
+    """Incidents per area per ISO week over consecutive held weeks, zero weeks included.
 
     Attributes
     ----------
@@ -40,12 +56,17 @@ class WeeklySeries:
         The area layer the codes belong to.
     unplaced : int
         Incidents in these weeks with no area code on the layer (in no series).
+    held_by : tuple of str
+        Names of the configured sources that cover every week (and only they do), so a
+        zero is a week those sources saw no incident; empty when the caller vouched that
+        the table is complete.
     """
 
     weeks: tuple[date, ...]
     counts: Mapping[str, tuple[int, ...]]
     layer: str = "beat"
     unplaced: int = 0
+    held_by: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.weeks or self.weeks[0].weekday() != 0:
@@ -64,6 +85,15 @@ class WeeklySeries:
                 )
         object.__setattr__(self, "weeks", tuple(self.weeks))
         object.__setattr__(self, "counts", MappingProxyType(frozen))
+        object.__setattr__(self, "held_by", tuple(self.held_by))
+
+    def since(self, monday: date) -> WeeklySeries:
+        """The same series from the week starting ``monday`` (the weeks before dropped)."""
+        first = max(0, (monday - self.weeks[0]).days // 7)
+        if first >= len(self.weeks):
+            raise ValueError(f"weekly series ends {self.weeks[-1]}, before {monday}")
+        counts = {code: row[first:] for code, row in self.counts.items()}
+        return dataclasses.replace(self, weeks=self.weeks[first:], counts=counts)
 
 
 @dataclass(frozen=True)
@@ -135,7 +165,10 @@ class RiseResult:
 
 
 def weekly_counts(
-    t: ibis.Table, sel_or_dates: Selection | tuple[date, date], layer: str | None = None
+    t: ibis.Table,
+    sel_or_dates: Selection | tuple[date, date],
+    layer: str | None = None,
+    coverage: Coverage | None = None,
 ) -> WeeklySeries:
     """Incidents per area per ISO week (Monday to Sunday) over the whole weeks of a period.
 
@@ -144,12 +177,22 @@ def weekly_counts(
     defaults to the selection's, else ``"beat"``. Part weeks at either end are left out,
     since a part week would look like a fall. The areas are the selection's, when it
     names them, else every code with an incident in the weeks.
+
+    With ``coverage`` the series keeps only the last unbroken run of weeks held by the
+    sources that hold the period's latest held week, and counts only their kinds (see
+    the module's docstring); it raises :class:`NotHeld` when no week of the period is
+    held. ``coverage`` None means the caller vouches that every week is held.
     """
     sel = _as_selection(sel_or_dates, layer)
     first = sel.start + timedelta(days=-sel.start.weekday() % 7)
     end = sel.end - timedelta(days=sel.end.weekday())
     if not first < end:
         raise ValueError(f"period {sel.start} to {sel.end} holds no whole week (Monday to Sunday)")
+    held_by: tuple[str, ...] = ()
+    if coverage is not None:
+        mondays = tuple(first + timedelta(weeks=i) for i in range((end - first).days // 7))
+        first, end, kinds, held_by = _held_weeks(coverage, mondays, sel.sources)
+        sel = dataclasses.replace(sel, sources=kinds)
     rows = filter_incidents(t, dataclasses.replace(sel, start=first, end=end))
     query = rows.group_by(code=rows[sel.layer], week=rows.occurred_date.truncate("W")).aggregate(
         count=rows.count()
@@ -165,7 +208,31 @@ def weekly_counts(
             unplaced += row["count"]
         else:
             counts[row["code"]][(row["week"] - first).days // 7] = row["count"]
-    return WeeklySeries(weeks=weeks, counts=counts, layer=sel.layer, unplaced=unplaced)
+    return WeeklySeries(
+        weeks=weeks, counts=counts, layer=sel.layer, unplaced=unplaced, held_by=held_by
+    )
+
+
+def _held_weeks(
+    coverage: Coverage, mondays: tuple[date, ...], kinds: tuple[str, ...]
+) -> tuple[date, date, tuple[str, ...], tuple[str, ...]]:
+    """First Monday, end (excluded), kinds and source names of the held run of weeks."""
+    week = timedelta(days=7)
+    reference = next(
+        (found for m in reversed(mondays) if (found := coverage.covering(m, m + week, kinds))),
+        frozenset(),
+    )
+    # Only the reference's kinds are counted, so other kinds' coverage cannot spoil a week.
+    held_kinds = tuple(k for k in SOURCES if any(s.name in reference for s in coverage.of((k,))))
+    run = held_run(coverage.usable_weeks(mondays, held_kinds, reference))
+    if run is None:
+        holds = "; ".join(coverage.describe(kinds).splitlines())
+        raise NotHeld(
+            f"the store holds no week from {mondays[0]} to {mondays[-1] + timedelta(days=6)} "
+            f"for {', '.join(kinds)}; it holds: {holds}"
+        )
+    first, end = mondays[run[0]], mondays[run[1] - 1] + week
+    return first, end, held_kinds, tuple(sorted(reference))
 
 
 def detect_rises(series: WeeklySeries, method: str = "farrington", **options) -> RiseResult:

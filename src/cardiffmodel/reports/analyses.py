@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from types import MappingProxyType
 
 import ibis
@@ -23,12 +23,10 @@ from cardiffmodel.analysis.counts import (
     rank_areas,
     rank_venues,
 )
-from cardiffmodel.analysis.ears import EarsC3Parameters
-from cardiffmodel.analysis.farrington import FarringtonParameters
 from cardiffmodel.analysis.hotspots import HotspotResult, contiguity, counts_by_area, gi_star
 from cardiffmodel.analysis.profiles import HourWeekday, Profile, hour_weekday, profile
 from cardiffmodel.analysis.quality import DataQuality, data_quality
-from cardiffmodel.analysis.rises import RiseResult, detect_rises, weekly_counts
+from cardiffmodel.analysis.rise_check import RiseCheck, check_rises
 from cardiffmodel.analysis.selection import Selection, held_part
 from cardiffmodel.config import GroupConfig
 from cardiffmodel.coverage import Coverage
@@ -40,10 +38,6 @@ TREND_MONTHS = 24  # this year's months and the same months a year earlier
 VENUES_SHOWN = 10
 HOTSPOT_PERMUTATIONS = 9999  # enough for a lone beat of a few dozen to pass FDR control
 HOTSPOT_SEED = 0
-MAX_FARRINGTON_YEARS = 5  # Noufaily et al. (2013): five years of baseline
-# Part weeks either side of a reference window and the week-of-year rounding need margin.
-FARRINGTON_MARGIN_WEEKS = FarringtonParameters().w + 2
-EARS_HISTORY_WEEKS = EarsC3Parameters().baseline + 4
 
 
 class NotHeld(ValueError):
@@ -76,35 +70,6 @@ def held_selection(sel: Selection, coverage: Coverage | None) -> Selection:
     if held is None:
         raise NotHeld(sel, coverage or Coverage())
     return held
-
-
-@dataclass(frozen=True)
-class RiseCheck:
-    """Rise detection over the whole weeks of a period, and how it was run.
-
-    Attributes
-    ----------
-    result : RiseResult or None
-        Every area's weekly series and alarms; None when the store holds too little
-        history for any method (``method`` then says so).
-    weeks : tuple of date
-        Mondays of the whole weeks inside the period, the weeks whose alarms count.
-    method : str
-        ``"farrington"``, ``"ears_c3"`` or ``"none"``.
-    years : int
-        Years of baseline Farrington used (0 for the other methods).
-    """
-
-    result: RiseResult | None
-    weeks: tuple[date, ...]
-    method: str
-    years: int
-
-    def alarms(self) -> tuple[tuple[str, date], ...]:
-        """(area, week) pairs that alarmed in the period's weeks."""
-        if self.result is None:
-            return ()
-        return tuple(pair for pair in self.result.alarms() if pair[1] in self.weeks)
 
 
 @dataclass(frozen=True)
@@ -219,7 +184,10 @@ def analyse_region(
     t: ibis.Table, layer: AreaLayer, sel: Selection, coverage: Coverage | None = None
 ) -> RegionAnalyses:
     """Run the layer-wide analyses for the period of ``sel`` (its areas are ignored), over
-    the source kinds that hold it; raises :class:`NotHeld` when none does."""
+    the source kinds that hold it; raises :class:`NotHeld` when none does.
+
+    Rises learn only from the weeks ``coverage`` (the store's) holds; None vouches that
+    every week is held."""
     region = held_selection(dataclasses.replace(sel, areas=None, layer=layer.layer), coverage)
     weights = contiguity(layer.geometries, layer.codes)
     codes = tuple(weights.unique_ids)
@@ -232,49 +200,6 @@ def analyse_region(
     return RegionAnalyses(
         selection=region,
         hotspots=hotspots,
-        rises=check_rises(t, dataclasses.replace(region, areas=layer.codes)),
+        rises=check_rises(t, dataclasses.replace(region, areas=layer.codes), coverage),
         quality=data_quality(t, region),
     )
-
-
-def check_rises(t: ibis.Table, sel: Selection) -> RiseCheck:
-    """Weekly rises in the period's whole weeks, by the strongest method the history allows.
-
-    Farrington flexible needs a year (plus a few weeks) of history before the period and
-    uses up to five; with less, EARS C3 needs eleven weeks; with less still, nothing is
-    run. History must really be in the store: weeks before the first record would count
-    as quiet weeks and make any beat look like it is rising.
-    """
-    first = sel.start + timedelta(days=-sel.start.weekday() % 7)
-    weeks = _whole_weeks(first, sel.end)
-    if not weeks:
-        return RiseCheck(None, (), "none", 0)
-    data_start = t.occurred_date.min().to_pyarrow().as_py()
-    if data_start is None:
-        return RiseCheck(None, weeks, "none", 0)
-    for years in range(MAX_FARRINGTON_YEARS, 0, -1):
-        start = _years_before(first, years) - timedelta(weeks=FARRINGTON_MARGIN_WEEKS)
-        if start >= data_start:
-            series = weekly_counts(t, dataclasses.replace(sel, start=start))
-            return RiseCheck(
-                detect_rises(series, "farrington", b=years), weeks, "farrington", years
-            )
-    start = first - timedelta(weeks=EARS_HISTORY_WEEKS)
-    if start >= data_start:
-        series = weekly_counts(t, dataclasses.replace(sel, start=start))
-        return RiseCheck(detect_rises(series, "ears_c3"), weeks, "ears_c3", 0)
-    return RiseCheck(None, weeks, "none", 0)
-
-
-def _whole_weeks(first: date, end: date) -> tuple[date, ...]:
-    weeks = []
-    while first + timedelta(days=7) <= end:
-        weeks.append(first)
-        first += timedelta(days=7)
-    return tuple(weeks)
-
-
-def _years_before(day: date, years: int) -> date:
-    if day.month == 2 and day.day == 29:
-        return date(day.year - years, 2, 28)
-    return day.replace(year=day.year - years)
