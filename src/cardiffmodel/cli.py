@@ -787,13 +787,13 @@ def places_decide(
         place = next((p for p in project.gazetteer if p.place_id == place_id), None)
         if place is None:
             raise click.ClickException(f"no gazetteer place has the id {place_id!r}")
-    layers = project.layers
+    territory = project.territory
     with project.store() as store:
         try:
             decision = decide(store.con, text, place, decided_by, note)
         except ReviewError as err:
             raise click.ClickException(str(err)) from err
-        changed = apply_to_stored(store.con, decision, layers)
+        changed = apply_to_stored(store.con, decision, territory)
     meaning = f"{place.name} ({place.place_id})" if place else "no place"
     click.echo(
         f"decided: {decision.text_key!r} means {meaning}; {changed} stored incidents updated"
