@@ -202,7 +202,7 @@ def ingest_ours(folder: Path, extract: Path, places: bool = False) -> tuple[floa
         if result.skipped:
             raise RuntimeError(result.skipped)
     else:
-        batch = prepare_batch(project.settings, "uhw", extract, NoPlaces(), project.layers)
+        batch = prepare_batch(project.settings, "uhw", extract, NoPlaces(), project.territory)
         with project.store() as store:
             result = commit_batch(store, batch)
     return time.perf_counter() - started, result.accepted, result.quarantined

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyogrio
 import pytest
+import shapely
 from click.testing import CliRunner
 
 from cardiffmodel.analysis.quality import monthly_quality
@@ -70,29 +72,32 @@ def test_record_ids_that_are_nhs_numbers_reject_the_file(tmp_path, shared_data):
 
 
 def test_police_uk_street_level_files_are_read_as_published(tmp_path, shared_data):
+    """With wards as the only layer, a force-wide file keeps the violent crimes whose map
+    point is in a ward; "No Location" rows are unlocatable; every row is counted."""
     source = {"name": "police_uk", "kind": "police", "site": "62", "format": "police_uk"}
     project = make_project(tmp_path / "p", shared_data, [source])
     path = shared_data / "police_uk/2019-01-south-wales-street.csv"
     (result,) = project.ingest("police_uk", [path])
-    with open(path, newline="", encoding="utf-8") as handle:
-        records = list(csv.DictReader(handle))
-    bbox = project.settings.region_bbox
-
-    def inside(r: dict) -> bool:
-        if not r["Longitude"]:
-            return True
-        lon, lat = float(r["Longitude"]), float(r["Latitude"])
-        return bbox[0] <= lon <= bbox[2] and bbox[1] <= lat <= bbox[3]
-
-    violent = [r for r in records if r["Crime type"] == "Violence and sexual offences"]
-    here = [r for r in violent if inside(r)]
+    records = pd.read_csv(path, dtype=str, keep_default_na=False)
+    wards = shapely.union_all(
+        pyogrio.read_dataframe(shared_data / "boundaries/cardiff_wards_2013.geojson").geometry
+    )
+    violent = records[records["Crime type"] == "Violence and sexual offences"]
+    located = violent[violent["Longitude"] != ""]
+    here = shapely.intersects_xy(
+        wards, located["Longitude"].astype(float), located["Latitude"].astype(float)
+    )
     assert result.rows_in == len(records)
-    assert result.filtered == len(records) - len(here)
-    assert result.accepted + result.quarantined == len(here) and result.quarantined == 0
+    assert result.unlocatable == len(violent) - len(located) > 0
+    assert result.filtered_reasons == {
+        "crime type not analysed": len(records) - len(violent),
+        "outside the area": int((~here).sum()),
+    }
+    assert (result.accepted, result.quarantined) == (int(here.sum()), 0)
     stored = _incidents(project).values()
     assert {r["occurred_date"].date() for r in stored} == {date(2019, 1, 1)}
     assert not any(r["time_known"] for r in stored)
-    assert sum(r["beat"] is not None for r in stored) == len(here)  # all inside a ward
+    assert all(r["beat"] is not None for r in stored)
     (again,) = project.ingest("police_uk", [path])
     assert again.skipped.startswith("already ingested")
 

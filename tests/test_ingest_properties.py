@@ -34,7 +34,7 @@ TEXT = st.text(alphabet=st.sampled_from(list("abcXYZ019 ,;\"'\n\r/-:.éŵ–@#")
 def _prepare(tmp_path: Path, data: bytes) -> PreparedBatch:
     path = tmp_path / "extract.csv"
     path.write_bytes(data)
-    return prepare_batch(SETTINGS, "uhw", path, RESOLVER, [], today=TODAY)
+    return prepare_batch(SETTINGS, "uhw", path, RESOLVER, None, today=TODAY)
 
 
 def _records(data: bytes) -> int:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from cardiffmodel.analysis.evaluation import Evaluation
     from cardiffmodel.analysis.linkage import LinkageResult
+    from cardiffmodel.analysis.quality import PlacementQuality
     from cardiffmodel.analysis.selection import Selection
 
 
@@ -130,12 +131,28 @@ def _ingest_line(result: IngestResult) -> str:
     if result.skipped:
         return f"{result.file}: {result.skipped}"
     removed = ", ".join(f"{k} {v}" for k, v in result.identifiers_removed.items()) or "none"
+    why = ", ".join(f"{k} {v}" for k, v in result.filtered_reasons.items())
     line = (
         f"{result.file}: batch {result.batch_id}: {result.rows_in} rows, "
         f"{result.accepted} accepted ({result.new} new, {result.duplicates} already stored, "
         f"{result.updated} updated), {result.quarantined} quarantined, "
-        f"{result.filtered} filtered out; identifiers removed: {removed}"
+        f"{result.filtered} filtered out{f' ({why})' if why else ''}"
     )
+    if result.unlocatable:
+        line += (
+            f", {result.unlocatable} unlocatable (no map point or area code, so not known "
+            "to be in the area: not stored)"
+        )
+    line += f"; identifiers removed: {removed}"
+    if result.outside_area:
+        line += f"; {result.outside_area} accepted records are located outside the area (no area)"
+    if result.codes_checked:
+        line += (
+            f"; official area codes used: point-in-polygon would differ for "
+            f"{result.codes_differ} of {result.codes_checked}"
+        )
+    for layer in result.codes_ignored:
+        line += f"; the file's {layer} codes are none of the {layer} layer's: placed by point"
     if result.resolved:
         line += f"; {result.resolved} earlier quarantined rows resolved"
     if result.columns_not_read:
@@ -210,6 +227,11 @@ def batches(ctx: click.Context) -> None:
         "updated",
         "quarantined",
         "filtered",
+        "filtered_reasons",
+        "unlocatable",
+        "outside_area",
+        "codes_checked",
+        "codes_differ",
         "identifiers_removed",
         "started_at",
         "status",
@@ -252,8 +274,10 @@ def quality(
     drop: float,
     fmt: str,
 ) -> None:
-    """Data quality per source and month: completeness, placement, timeliness, volume."""
-    from cardiffmodel.analysis.quality import monthly_quality
+    """Data quality per source and month: completeness, placement, timeliness, volume;
+    then, per source, rows that could not be located and how often official area codes
+    and point-in-polygon disagree."""
+    from cardiffmodel.analysis.quality import monthly_quality, placement_quality
     from cardiffmodel.analysis.selection import add_months, month_selection
 
     try:
@@ -263,6 +287,7 @@ def quality(
             result = monthly_quality(
                 store.incidents(), store.batches_table(), start, end, baseline, drop
             )
+            placement = placement_quality(store.batches_table(), start, end)
     except (ValueError, StoreError) as err:
         raise click.ClickException(str(err)) from err
     rows = [
@@ -284,6 +309,19 @@ def quality(
     if fmt == "table" and result.drops:
         months = ", ".join(f"{r.source} {r.month:%Y-%m}" for r in result.drops)
         click.echo(f"Volume fell below {drop:.0%} of the previous {baseline} months: {months}")
+    if fmt == "table":
+        for p in placement:
+            click.echo(_placement_line(p))
+
+
+def _placement_line(p: PlacementQuality) -> str:
+    line = f"{p.source}: {p.unlocatable} rows unlocatable (no map point or area code; not stored)"
+    if p.codes_checked:
+        line += (
+            f"; official area codes and point-in-polygon differ for {p.codes_differ} of "
+            f"{p.codes_checked} records ({p.differ_share:.1%}): the official codes are stored"
+        )
+    return line
 
 
 @main.command()
@@ -872,13 +910,13 @@ def places_decide(
         place = next((p for p in project.gazetteer if p.place_id == place_id), None)
         if place is None:
             raise click.ClickException(f"no gazetteer place has the id {place_id!r}")
-    layers = project.layers
+    territory = project.territory
     with project.store() as store:
         try:
             decision = decide(store.con, text, place, decided_by, note)
         except ReviewError as err:
             raise click.ClickException(str(err)) from err
-        changed = apply_to_stored(store.con, decision, layers)
+        changed = apply_to_stored(store.con, decision, territory)
     meaning = f"{place.name} ({place.place_id})" if place else "no place"
     click.echo(
         f"decided: {decision.text_key!r} means {meaning}; {changed} stored incidents updated"

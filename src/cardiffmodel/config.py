@@ -97,13 +97,14 @@ class Settings:
     root: Path
     name: str
     store: Path
-    region_bbox: tuple[float, float, float, float]
+    region_bbox: tuple[float, float, float, float] | None  # None: from the area's bounds
     sources: tuple[SourceConfig, ...]
     areas: tuple[AreaConfig, ...]
     places: PlacesConfig
     groups: tuple[GroupConfig, ...]
     engine: str = "duckdb"
     suppress_below: int = 5
+    boundary: Path | None = None  # the deployment's area; the beat layer's when None
 
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:
@@ -161,8 +162,8 @@ def settings_from_dict(raw: dict[str, Any], root: Path) -> Settings:
     layers = {a.layer for a in areas}
     groups = tuple(_group(g, i, layers) for i, g in enumerate(raw.get("groups", [])))
     places = raw.get("places", {})
-    bbox = tuple(project.get("region_bbox", (-180.0, -90.0, 180.0, 90.0)))
-    if len(bbox) != 4:
+    bbox = tuple(project["region_bbox"]) if "region_bbox" in project else None
+    if bbox is not None and len(bbox) != 4:
         raise ConfigError(f"{CONFIG_NAME} [project] region_bbox: expected 4 numbers, got {bbox}")
     names = [s.name for s in sources]
     if len(set(names)) != len(names):
@@ -184,6 +185,7 @@ def settings_from_dict(raw: dict[str, Any], root: Path) -> Settings:
         groups=groups,
         engine=project.get("engine", "duckdb"),
         suppress_below=int(project.get("suppress_below", 5)),
+        boundary=root / project["boundary"] if "boundary" in project else None,
     )
 
 

@@ -213,7 +213,7 @@ def run_demo(
     return DemoSummary(
         folder=folder,
         seconds=time.perf_counter() - started,
-        rows_in=sum(r.rows_in - r.filtered for r in results),
+        rows_in=sum(r.rows_in - r.filtered - r.unlocatable for r in results),
         accepted=sum(r.accepted for r in results),
         quarantined=sum(r.quarantined for r in results),
         located=sum(r.located for r in results),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cardiffmodel.config import Settings, load_settings
 from cardiffmodel.ingest.pipeline import (
+    WORLD,
     IngestResult,
     commit_batch,
     file_sha256,
@@ -24,6 +25,7 @@ from cardiffmodel.places.gazetteer import Place, build_gazetteer
 from cardiffmodel.places.matcher import Matcher
 from cardiffmodel.places.postcodes import postcode_gazetteer
 from cardiffmodel.places.review import Decision, ReviewedMatcher, load_decisions
+from cardiffmodel.places.territory import Territory, load_territory
 from cardiffmodel.store.duckdb_store import Store
 
 
@@ -45,7 +47,7 @@ class Project:
     def gazetteer(self) -> list[Place]:
         """Venues and streets, then postcodes; postcode sectors are checked against the
         beat layer (or the first layer when there is no beat layer)."""
-        places, bbox = self.settings.places, self.settings.region_bbox
+        places, bbox = self.settings.places, self.region_bbox
         found = build_gazetteer(places.fsa_xml, places.police_uk_streets, bbox, places.csv)
         if not places.postcodes:
             return found
@@ -78,6 +80,21 @@ class Project:
     def layers(self) -> list[AreaLayer]:
         return [self.layer(a.layer) for a in self.settings.areas]
 
+    @cached_property
+    def territory(self) -> Territory | None:
+        """The deployment's area (``[project] boundary``, else the beat layer) with its
+        layers; None when no areas are configured."""
+        return load_territory(self.layers, self.settings.boundary)
+
+    @property
+    def region_bbox(self) -> tuple[float, float, float, float]:
+        """Where coordinates are plausible: ``[project] region_bbox``, else the area's
+        bounds with a margin, else the whole world."""
+        if self.settings.region_bbox is not None:
+            return self.settings.region_bbox
+        territory = self.territory
+        return territory.region_bbox if territory else WORLD
+
     def ingest(self, source: str, paths: Iterable[Path]) -> list[IngestResult]:
         """Ingest files one batch each; a rejected file is reported and the rest go on.
 
@@ -99,6 +116,8 @@ class Project:
             previous = store.batch_with_sha(source, sha)
         if previous:
             return IngestResult(source, str(path), skipped=f"already ingested as {previous}")
-        prepared = prepare_batch(self.settings, source, path, self.matcher, self.layers, sha256=sha)
+        prepared = prepare_batch(
+            self.settings, source, path, self.matcher, self.territory, sha256=sha
+        )
         with self.store() as store:
             return commit_batch(store, prepared)

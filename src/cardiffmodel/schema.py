@@ -114,6 +114,7 @@ MAPPABLE_FIELDS = (
     "sex",
     "crime_type",
     "admitted",
+    *AREA_LAYERS,  # an official area code the record carries (police.uk "LSOA code")
 )
 
 

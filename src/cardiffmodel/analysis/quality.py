@@ -247,3 +247,63 @@ def _share(row, name: str) -> float | None:
 def _number(row, name: str) -> float | None:
     value = None if row is None else getattr(row, name)
     return None if value is None or value != value else float(value)
+
+
+@dataclass(frozen=True)
+class PlacementQuality:
+    """How one source's live batches in a period were placed on the map.
+
+    Attributes
+    ----------
+    source : str
+        The ``[[sources]]`` name.
+    unlocatable : int
+        Rows with no map point or area code in a published force-wide file: not stored,
+        since nobody can tell whether they happened in the area.
+    codes_checked : int
+        Records that carried an official area code (police.uk's LSOA code) the layer
+        has, and a map point.
+    codes_differ : int
+        Of those, how many point-in-polygon would have put in another area (or none):
+        the official code is what is stored.
+    """
+
+    source: str
+    unlocatable: int
+    codes_checked: int
+    codes_differ: int
+
+    @property
+    def differ_share(self) -> float | None:
+        return self.codes_differ / self.codes_checked if self.codes_checked else None
+
+
+def placement_quality(
+    batches: ibis.Table, start: date | None = None, end: date | None = None
+) -> tuple[PlacementQuality, ...]:
+    """Per source, over live batches whose period overlaps ``[start, end)`` (all when
+    not given): unlocatable rows and disagreements between official area codes and
+    point-in-polygon. Sources with neither are left out. Batches written before these
+    were counted (NULL) count as zero."""
+    live = batches.filter(batches.status == "ingested")
+    if start is not None:
+        live = live.filter(live.period_end.isnull() | (live.period_end >= start))
+    if end is not None:
+        live = live.filter(live.period_start.isnull() | (live.period_start < end))
+    sums = (
+        live.group_by("source")
+        .aggregate(
+            unlocatable=live.unlocatable.fill_null(0).sum(),
+            codes_checked=live.codes_checked.fill_null(0).sum(),
+            codes_differ=live.codes_differ.fill_null(0).sum(),
+        )
+        .order_by("source")
+        .execute()
+    )
+    return tuple(
+        PlacementQuality(
+            str(r.source), int(r.unlocatable), int(r.codes_checked), int(r.codes_differ)
+        )
+        for r in sums.itertuples()
+        if r.unlocatable or r.codes_checked
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -53,23 +53,52 @@ class Resolver(Protocol):
     def match_many(self, texts: Sequence[str | None], sites=None) -> list: ...
 
 
-class AreaAssigner(Protocol):
-    """Assigns points to the areas of one layer (places.areas.AreaLayer)."""
+class Placed(Protocol):
+    """Where a batch's records are (places.territory.Placement)."""
 
-    layer: str
+    codes: dict[str, np.ndarray]
+    inside: np.ndarray
+    checked: int
+    differ: int
+    ignored: tuple[str, ...]
 
-    def assign(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray: ...
+
+class Placer(Protocol):
+    """The deployment's area and its layers (places.territory.Territory); injected so
+    that ingest does not depend on the places layer. ``given`` maps a layer to the
+    official area codes the records carry."""
+
+    @property
+    def region_bbox(self) -> tuple[float, float, float, float]: ...
+
+    def holds(self, lon: np.ndarray, lat: np.ndarray, given: Mapping[str, np.ndarray]): ...
+
+    def place(
+        self, lon: np.ndarray, lat: np.ndarray, given: Mapping[str, np.ndarray]
+    ) -> Placed: ...
+
+
+WORLD = (-180.0, -90.0, 180.0, 90.0)
+CRIME_TYPE = "crime type not analysed"
+OUTSIDE = "outside the area"
 
 
 @dataclass(frozen=True)
 class IngestResult:
     """What happened to one file; ``skipped`` says why nothing was stored, if so.
 
-    ``rows_in`` counts the file's records; each ends ``filtered`` (another area's or not
-    violence: police.uk), ``accepted`` or ``quarantined``. Accepted records are ``new``,
-    ``duplicates`` of stored ones, or ``updated`` (a stored record whose content changed).
-    ``resolved`` counts earlier quarantined rows this file fixed; ``columns_not_read``
-    are the file's columns that no mapping names (identifiers stay there).
+    ``rows_in`` counts the file's records; each ends ``filtered`` (``filtered_reasons``
+    says why: a crime type not analysed, or located outside the deployment's area),
+    ``unlocatable`` (a force-wide published file's row with no map point or area code:
+    nobody can tell whether it is in the area), ``accepted`` or ``quarantined``. Accepted
+    records are ``new``, ``duplicates`` of stored ones, or ``updated`` (a stored record
+    whose content changed); ``outside_area`` of them were kept with no area (a hospital's
+    patient hurt elsewhere, or a text that resolved outside the area). ``codes_checked``
+    records carried an official area code and a point, and point-in-polygon would have
+    put ``codes_differ`` of them elsewhere; ``codes_ignored`` names layers whose given
+    codes are not the layer's code set. ``resolved`` counts earlier quarantined rows this
+    file fixed; ``columns_not_read`` are the file's columns that no mapping names
+    (identifiers stay there).
     """
 
     source: str
@@ -77,12 +106,18 @@ class IngestResult:
     batch_id: str | None = None
     rows_in: int = 0
     filtered: int = 0
+    filtered_reasons: dict[str, int] = field(default_factory=dict)
+    unlocatable: int = 0
     accepted: int = 0
     new: int = 0
     duplicates: int = 0
     updated: int = 0
     quarantined: int = 0
     located: int = 0
+    outside_area: int = 0
+    codes_checked: int = 0
+    codes_differ: int = 0
+    codes_ignored: tuple[str, ...] = ()
     resolved: int = 0
     identifiers_removed: dict[str, int] = field(default_factory=dict)
     columns_not_read: tuple[str, ...] = ()
@@ -100,6 +135,8 @@ class PreparedBatch:
     located: int
     identifiers_removed: dict[str, int]
     columns_not_read: tuple[str, ...]
+    filtered_reasons: dict[str, int] = field(default_factory=dict)
+    codes_ignored: tuple[str, ...] = ()
 
 
 def file_sha256(path: Path) -> str:
@@ -136,7 +173,7 @@ def ingest_file(
     source_name: str,
     path: Path,
     resolver: Resolver,
-    layers: Sequence[AreaAssigner],
+    placer: Placer | None,
     today: date | None = None,
 ) -> IngestResult:
     """Ingest one file as one batch into an open store; a whole-file problem raises
@@ -145,7 +182,7 @@ def ingest_file(
     previous = store.batch_with_sha(source_name, sha)
     if previous:
         return IngestResult(source_name, str(path), skipped=f"already ingested as {previous}")
-    prepared = prepare_batch(settings, source_name, path, resolver, layers, today, sha)
+    prepared = prepare_batch(settings, source_name, path, resolver, placer, today, sha)
     return commit_batch(store, prepared)
 
 
@@ -154,11 +191,17 @@ def prepare_batch(
     source_name: str,
     path: Path,
     resolver: Resolver,
-    layers: Sequence[AreaAssigner],
+    placer: Placer | None,
     today: date | None = None,
     sha256: str | None = None,
 ) -> PreparedBatch:
-    """Read, validate, scrub and place one file, without touching the store."""
+    """Read, validate, scrub and place one file, without touching the store.
+
+    ``placer`` is the deployment's area (None: no areas, nothing is outside). Records
+    that locate themselves (coordinates or an official area code) outside the area are
+    another area's and are filtered, except a hospital's (``kind = "ed"``): its patients
+    hurt elsewhere are still its attendances, kept with no area.
+    """
     preset = apply_preset(settings.source(source_name))
     source = preset.source
     sha = sha256 or file_sha256(path)
@@ -170,17 +213,20 @@ def prepare_batch(
     published_months = (
         months_period(frame[source.columns["occurred_date"]]) if preset.published else None
     )
-    frame, filtered = _keep_crime_types(frame, source, path)
+    frame, other_crimes = _keep_crime_types(frame, source, path)
+    reasons = {CRIME_TYPE: other_crimes}
+    unlocatable = 0
     if preset.published:
-        frame, elsewhere = _keep_region(frame, source, settings.region_bbox)
-        filtered += elsewhere
-    checked = validate(
-        frame, source, str(path), settings.region_bbox, today or started.date(), period
-    )
+        frame, unlocatable = _drop_unlocatable(frame, source)
+    if placer is not None and source.kind != "ed":
+        frame, reasons[OUTSIDE] = _keep_area(frame, source, placer)
+    reasons = {reason: n for reason, n in reasons.items() if n}
+    bbox = settings.region_bbox or (placer.region_bbox if placer else WORLD)
+    checked = validate(frame, source, str(path), bbox, today or started.date(), period)
     batch_id = f"{source.name}:{started:%Y%m%dT%H%M%S%f}:{sha[:8]}"
     texts, removed = scrub_column(checked.fields["location_text"])
     removed = dict(sorted((Counter(removed) + Counter(checked.removed)).items()))
-    incidents = _incidents(checked.fields, texts, source, batch_id, resolver, layers)
+    incidents, placed = _incidents(checked.fields, texts, source, batch_id, resolver, placer)
     quarantine = _quarantine(frame, checked, batch_id, source, str(path))
     covered = (
         source.covers or period or published_months or records_period(checked.fields["occurred_at"])
@@ -193,8 +239,13 @@ def prepare_batch(
         rows_in=rows_in,
         accepted=incidents.num_rows,
         quarantined=quarantine.num_rows,
-        filtered=filtered,
-        identifiers_removed=", ".join(f"{k}: {v}" for k, v in removed.items()),
+        filtered=sum(reasons.values()),
+        filtered_reasons=_listed(reasons),
+        unlocatable=unlocatable,
+        outside_area=placed.outside,
+        codes_checked=placed.checked,
+        codes_differ=placed.differ,
+        identifiers_removed=_listed(removed),
         started_at=started,
         finished_at=datetime.now(),
         period_start=covered[0] if covered else None,
@@ -212,7 +263,14 @@ def prepare_batch(
         columns_not_read=tuple(
             c for c in extract.columns if c not in mapped and c not in RESERVED_COLUMNS
         ),
+        filtered_reasons=reasons,
+        codes_ignored=placed.ignored,
     )
+
+
+def _listed(counts: Mapping[str, int]) -> str:
+    """Counts by kind as one text, the way the batches table keeps them."""
+    return ", ".join(f"{k}: {v}" for k, v in counts.items())
 
 
 def commit_batch(store: Store, prepared: PreparedBatch) -> IngestResult:
@@ -228,12 +286,18 @@ def commit_batch(store: Store, prepared: PreparedBatch) -> IngestResult:
         batch_id=record.batch_id,
         rows_in=record.rows_in,
         filtered=record.filtered,
+        filtered_reasons=prepared.filtered_reasons,
+        unlocatable=record.unlocatable,
         accepted=record.accepted,
         new=outcome.new,
         duplicates=outcome.duplicates,
         updated=outcome.updated,
         quarantined=record.quarantined,
         located=prepared.located,
+        outside_area=record.outside_area,
+        codes_checked=record.codes_checked,
+        codes_differ=record.codes_differ,
+        codes_ignored=prepared.codes_ignored,
         resolved=outcome.resolved,
         identifiers_removed=prepared.identifiers_removed,
         columns_not_read=prepared.columns_not_read,
@@ -253,17 +317,63 @@ def _keep_crime_types(
     return frame[keep], int((~keep).sum())
 
 
-def _keep_region(
-    frame: pd.DataFrame, source: SourceConfig, bbox: tuple[float, float, float, float]
+def _given_codes(frame: pd.DataFrame, source: SourceConfig) -> dict[str, np.ndarray]:
+    """The official area codes a file's rows carry, by layer (police.uk's LSOA code)."""
+    return {
+        layer: frame[column].to_numpy(dtype=object)
+        for layer in AREA_LAYERS
+        if isinstance(column := source.columns.get(layer), str) and column in frame.columns
+    }
+
+
+def _raw_points(frame: pd.DataFrame, source: SourceConfig) -> tuple[pd.Series, pd.Series]:
+    """Coordinates as numbers before validation (NaN where blank, absent or not a number)."""
+    points = []
+    for name in ("lon", "lat"):
+        column = source.columns.get(name)
+        if isinstance(column, str) and column in frame.columns:
+            points.append(pd.to_numeric(frame[column], errors="coerce"))
+        else:
+            points.append(pd.Series(np.nan, index=frame.index))
+    return points[0], points[1]
+
+
+def _drop_unlocatable(frame: pd.DataFrame, source: SourceConfig) -> tuple[pd.DataFrame, int]:
+    """A force-wide published file's rows with no map point and no area code ("No
+    Location") cannot be told to be in the area or not: counted, never stored, and so
+    never sent to the places review queue. A point that is not a number is an error in
+    the row, left for validation to quarantine."""
+    blank = pd.Series(True, index=frame.index)
+    for name in ("lon", "lat", *AREA_LAYERS):
+        column = source.columns.get(name)
+        if isinstance(column, str) and column in frame.columns:
+            blank &= frame[column].str.strip() == ""
+    return frame[~blank], int(blank.sum())
+
+
+def _keep_area(
+    frame: pd.DataFrame, source: SourceConfig, placer: Placer
 ) -> tuple[pd.DataFrame, int]:
-    """A force-wide data.police.uk file covers more than the region: crimes mapped
-    elsewhere are another area's, not errors. Rows with no map point stay (unlocated)."""
-    lon = pd.to_numeric(frame[source.columns["lon"]], errors="coerce")
-    lat = pd.to_numeric(frame[source.columns["lat"]], errors="coerce")
-    outside = (lon.notna() & lat.notna()) & ~(
-        lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3])
-    )
+    """Rows that locate themselves outside the deployment's area (by official area code,
+    else by point) are another area's: filtered, not errors. Rows with neither stay."""
+    lon, lat = _raw_points(frame, source)
+    given = _given_codes(frame, source)
+    located = lon.notna() & lat.notna()
+    for codes in given.values():
+        located |= pd.Series(codes, index=frame.index).str.strip().fillna("") != ""
+    inside = placer.holds(lon.to_numpy(), lat.to_numpy(), given)
+    outside = located.to_numpy() & ~inside
     return frame[~outside], int(outside.sum())
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """What placing a batch found, for its batch record."""
+
+    outside: int = 0  # accepted with no area: located outside the deployment's area
+    checked: int = 0
+    differ: int = 0
+    ignored: tuple[str, ...] = ()
 
 
 def _incidents(
@@ -272,8 +382,8 @@ def _incidents(
     source: SourceConfig,
     batch_id: str,
     resolver: Resolver,
-    layers: Sequence[AreaAssigner],
-) -> pa.Table:
+    placer: Placer | None,
+) -> tuple[pa.Table, _Placed]:
     """Canonical rows, built column by column; the resolver sees each distinct text once."""
     n = len(fields)
     lon = fields["lon"].to_numpy(dtype=float, na_value=np.nan, copy=True)
@@ -307,14 +417,24 @@ def _incidents(
     for name in ("weapon", "relationship", "age_band", "sex", "crime_type", "admitted"):
         columns[name] = fields[name]
     columns["assailants"] = fields["assailants"]
-    located = ~(np.isnan(lon) | np.isnan(lat))
-    for layer in layers:
-        if layer.layer in AREA_LAYERS:
-            codes = np.full(n, None, dtype=object)
-            codes[located] = layer.assign(lon[located], lat[located])
-            columns[layer.layer] = codes
+    placed = _Placed()
+    if placer is not None:
+        given = {
+            layer: fields[layer].to_numpy(dtype=object) for layer in AREA_LAYERS if layer in fields
+        }
+        placement = placer.place(lon, lat, given)
+        columns.update({k: v for k, v in placement.codes.items() if k in AREA_LAYERS})
+        located = ~(np.isnan(lon) | np.isnan(lat))
+        for codes in given.values():
+            located |= pd.notna(codes)
+        placed = _Placed(
+            outside=int((located & ~placement.inside).sum()),
+            checked=placement.checked,
+            differ=placement.differ,
+            ignored=placement.ignored,
+        )
     arrays = [_arrow(columns.get(f.name), f.type, n) for f in INCIDENT_SCHEMA]
-    return pa.Table.from_arrays(arrays, schema=INCIDENT_SCHEMA)
+    return pa.Table.from_arrays(arrays, schema=INCIDENT_SCHEMA), placed
 
 
 def _arrow(values, kind: pa.DataType, n: int) -> pa.Array:

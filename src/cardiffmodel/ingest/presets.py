@@ -15,13 +15,14 @@ from datetime import date, datetime
 from cardiffmodel.config import SourceConfig
 from cardiffmodel.ingest.readers import FileRejected
 
-# data.police.uk publishes month, map point and crime type only.
+# data.police.uk publishes month, map point, the LSOA it coded and crime type only.
 POLICE_UK_COLUMNS = {
     "source_record_id": "Crime ID",
     "occurred_date": "Month",
     "lon": "Longitude",
     "lat": "Latitude",
     "location_text": "Location",
+    "lsoa": "LSOA code",
     "crime_type": "Crime type",
 }
 POLICE_UK_VIOLENCE = ("Violence and sexual offences",)
@@ -82,7 +83,7 @@ class Preset:
 
     source: SourceConfig
     preamble: tuple[str, ...] = ()
-    published: bool = False  # a force-wide public file: other areas' rows are filtered
+    published: bool = False  # a force-wide public file: rows with no location are unlocatable
 
 
 def apply_preset(source: SourceConfig) -> Preset:

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from cardiffmodel.config import SourceConfig
 from cardiffmodel.ingest.privacy import Cleaned, nhs_number_share, scrub
 from cardiffmodel.ingest.readers import SHAPE, FileRejected
-from cardiffmodel.schema import AGE_BANDS, CODE_LISTS
+from cardiffmodel.schema import AGE_BANDS, AREA_LAYERS, CODE_LISTS
 
 EARLIEST = pd.Timestamp("1990-01-01")
 OLDEST = 120
@@ -129,6 +129,9 @@ def validate(
     out["crime_type"] = _blank_to_none(check.text("crime_type"))
     out["lon"], out["lat"] = check.coordinates(bbox)
     out["location_text"] = _blank_to_none(check.text("location_text"))
+    for layer in AREA_LAYERS:  # official area codes: placement checks them against the layer
+        if layer in source.columns:
+            out[layer] = _blank_to_none(check.text(layer))
 
     bad = sorted(problems)
     raw, removed = _raw_rows(frame, source, bad)

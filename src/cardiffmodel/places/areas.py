@@ -6,6 +6,7 @@ in WGS84 lon/lat, the CRS of the incident table.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,9 @@ import shapely
 from cardiffmodel.config import AreaConfig
 
 WGS84 = "EPSG:4326"
+# Overlaps below this share of a population area are boundary slivers, not residents.
+SLIVER = 0.05
+LOG = logging.getLogger(__name__)
 
 
 class AreaError(ValueError):
@@ -92,7 +96,8 @@ def read_polygons(path: Path, columns: list[str]):
 
 def load_area_layer(config: AreaConfig) -> AreaLayer:
     """Load a configured layer; population comes from its own field or, when another
-    population layer is named, from the population polygons whose inner point lies in it."""
+    population layer is named, from that layer's areas shared out by overlap
+    (:func:`apportion`)."""
     fields = [config.code_field, config.name_field]
     if config.population_field and not config.population_path:
         fields.append(config.population_field)
@@ -118,10 +123,82 @@ def load_area_layer(config: AreaConfig) -> AreaLayer:
 
 def _population_from(layer: AreaLayer, path: Path, field: str) -> tuple[float | None, ...]:
     small = read_polygons(path, [field])
-    inner = shapely.point_on_surface(np.asarray(small.geometry.values, dtype=object))
-    owners = layer.assign(shapely.get_x(inner), shapely.get_y(inner))
-    totals = dict.fromkeys(layer.codes, 0.0)
-    for owner, value in zip(owners, small[field], strict=True):
-        if owner is not None:
-            totals[owner] += float(value)
-    return tuple(totals[c] or None for c in layer.codes)
+    shares = apportion(layer, np.asarray(small.geometry.values, dtype=object), small[field])
+    if shares.outside or shares.stretched:
+        LOG.warning(
+            "%s: %d of %d population areas (%s residents) lie outside every %s area and are "
+            "not counted; %d more are partly outside by over %.0f%% (coast or generalised "
+            "boundaries) and give all their %s residents to the part inside",
+            path,
+            len(shares.outside),
+            len(small),
+            f"{shares.outside_people:,.0f}",
+            layer.layer,
+            len(shares.stretched),
+            SLIVER * 100,
+            f"{shares.stretched_people:,.0f}",
+        )
+    return tuple(shares.population[c] or None for c in layer.codes)
+
+
+@dataclass(frozen=True)
+class Apportioned:
+    """Residents of a finer population layer shared out over an area layer.
+
+    Attributes
+    ----------
+    population : dict
+        Residents per area code of the target layer.
+    outside : tuple of int
+        Positions (in the population file) of the areas outside every target area: their
+        residents are not counted anywhere.
+    outside_people : float
+        How many residents that is.
+    stretched : tuple of int
+        Positions of the areas partly outside (by more than ``SLIVER`` of their area):
+        all their residents went to the part inside, since the part outside is water or
+        a generalisation gap far more often than a neighbour's homes.
+    stretched_people : float
+        The residents of those areas.
+    """
+
+    population: dict[str, float]
+    outside: tuple[int, ...]
+    outside_people: float
+    stretched: tuple[int, ...]
+    stretched_people: float
+
+
+def apportion(layer: AreaLayer, geometries: np.ndarray, values) -> Apportioned:
+    """Share each small area's residents over the areas of ``layer`` by overlap.
+
+    An area's residents are split in proportion to the part of it inside each target
+    area. Overlaps under ``SLIVER`` of its area are left out: two boundary sets
+    generalised differently overlap in thin slivers that would hand a neighbouring
+    authority's residents to the edge beats. What remains shares all the residents, so a
+    coastal area whose polygon runs out over the water still counts everyone. An area
+    inside no target area (beyond slivers) is reported, never spread.
+
+    Areas are compared in degrees of lon/lat: within one small area the scale is
+    constant, so the shares are those an equal-area projection gives.
+    """
+    people = np.asarray(values, dtype=float)
+    geometries = shapely.make_valid(geometries)
+    targets = shapely.make_valid(layer.geometries)
+    small, target = shapely.STRtree(targets).query(geometries, predicate="intersects")
+    overlap = shapely.area(shapely.intersection(geometries[small], targets[target]))
+    share = overlap / np.maximum(shapely.area(geometries[small]), np.finfo(float).tiny)
+    keep = share >= SLIVER
+    small, target, share = small[keep], target[keep], share[keep]
+    covered = np.bincount(small, weights=share, minlength=len(geometries))
+    spread = people[small] * share / covered[small]
+    totals = np.bincount(target, weights=spread, minlength=len(layer.codes))
+    outside = np.flatnonzero(covered == 0)
+    stretched = np.flatnonzero((covered > 0) & (covered < 1 - SLIVER))
+    return Apportioned(
+        population={code: float(total) for code, total in zip(layer.codes, totals, strict=True)},
+        outside=tuple(int(i) for i in outside),
+        outside_people=float(people[outside].sum()),
+        stretched=tuple(int(i) for i in stretched),
+        stretched_people=float(people[stretched].sum()),
+    )

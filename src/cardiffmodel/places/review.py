@@ -25,6 +25,7 @@ import numpy as np
 from cardiffmodel.places.gazetteer import Place
 from cardiffmodel.places.matcher import VAGUE, Match, Matcher
 from cardiffmodel.places.normalise import normalise, stem
+from cardiffmodel.places.territory import Territory
 from cardiffmodel.schema import AREA_LAYERS
 
 TABLE_DDL = """CREATE TABLE IF NOT EXISTS place_decisions (
@@ -152,9 +153,12 @@ def decide(
     return decision
 
 
-def apply_to_stored(con: duckdb.DuckDBPyConnection, decision: Decision, layers: Sequence) -> int:
+def apply_to_stored(
+    con: duckdb.DuckDBPyConnection, decision: Decision, territory: Territory | None
+) -> int:
     """Re-place the stored incidents whose text has the decision's key (rows placed by
-    their own coordinates excepted), area codes included; returns how many changed."""
+    their own coordinates excepted), area codes included, as ingest places them (a place
+    outside the deployment's area gets no area); returns how many changed."""
     texts = [
         t
         for (t,) in con.execute(
@@ -176,9 +180,10 @@ def apply_to_stored(con: duckdb.DuckDBPyConnection, decision: Decision, layers: 
         "match_score": 1.0 if placed else 0.0,
         "match_method": "review" if placed else "unresolved",
     }
-    for layer in layers:
-        if layer.layer in AREA_LAYERS:
-            values[layer.layer] = layer.assign(lon, lat)[0]
+    if territory is not None:
+        for layer, codes in territory.place(lon, lat, {}).codes.items():
+            if layer in AREA_LAYERS:
+                values[layer] = codes[0]
     assignments = ", ".join(f"{column} = ?" for column in values)
     marks = ", ".join("?" * len(texts))
     where = f"location_text IN ({marks}) AND match_method <> 'coordinates'"

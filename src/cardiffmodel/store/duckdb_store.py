@@ -30,7 +30,7 @@ import pyarrow as pa
 from cardiffmodel.coverage import Coverage, records_period
 from cardiffmodel.schema import COLUMN_NAMES, INCIDENT_COLUMNS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_WAIT = 600.0  # seconds a command waits for another process to finish with the store
 LOG = logging.getLogger(__name__)
 
@@ -104,6 +104,14 @@ _DDL = (
         {_incident_columns()}, content UBIGINT)""",
     # Version 3: the kind of source each batch came from, for coverage.
     "ALTER TABLE batches ADD COLUMN IF NOT EXISTS kind VARCHAR",
+    # Version 4: why rows were filtered, rows with no location, records kept outside the
+    # area, and how often official area codes and point-in-polygon disagree. NULL in
+    # batches written before: not counted then.
+    "ALTER TABLE batches ADD COLUMN IF NOT EXISTS filtered_reasons VARCHAR",
+    "ALTER TABLE batches ADD COLUMN IF NOT EXISTS unlocatable INTEGER",
+    "ALTER TABLE batches ADD COLUMN IF NOT EXISTS outside_area INTEGER",
+    "ALTER TABLE batches ADD COLUMN IF NOT EXISTS codes_checked INTEGER",
+    "ALTER TABLE batches ADD COLUMN IF NOT EXISTS codes_differ INTEGER",
 )
 
 
@@ -129,7 +137,11 @@ class BatchRecord:
 
     The store counts new, duplicate and updated records itself when it writes the
     batch, so they are not inputs here. ``filtered`` counts rows that were
-    another area's or not violence; ``period_start``/``period_end`` (both included) are
+    another area's or not violence (``filtered_reasons`` gives each reason's count, as
+    "reason: n, ..."), ``unlocatable`` rows of a published file with no location at all;
+    ``outside_area`` accepted records kept with no area, and ``codes_checked`` /
+    ``codes_differ`` how many records' official area codes could be compared with
+    point-in-polygon and how many disagreed; ``period_start``/``period_end`` (both included) are
     the period the file covers (:mod:`cardiffmodel.ingest.periods`), and ``kind`` the
     kind of its source (ed, ambulance, police), which together make the store's
     :class:`~cardiffmodel.coverage.Coverage`.
@@ -150,6 +162,11 @@ class BatchRecord:
     period_start: date | None = None
     period_end: date | None = None
     kind: str = ""
+    filtered_reasons: str = ""
+    unlocatable: int = 0
+    outside_area: int = 0
+    codes_checked: int = 0
+    codes_differ: int = 0
 
 
 @dataclass(frozen=True)
@@ -427,6 +444,11 @@ class Store:
             "period_end": batch.period_end,
             "status": batch.status,
             "kind": batch.kind or None,
+            "filtered_reasons": batch.filtered_reasons,
+            "unlocatable": batch.unlocatable,
+            "outside_area": batch.outside_area,
+            "codes_checked": batch.codes_checked,
+            "codes_differ": batch.codes_differ,
         }
         self.con.execute(
             f"INSERT INTO batches ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
