@@ -115,8 +115,11 @@ def test_cli_commands_work_in_the_demo_folder(demo):
         ["--project", str(folder), "analyse", "beats", "--period", "2019-02", "--format", "csv"],
     )
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == "code,name,count,rate_per_1000,previous,change"
-    assert len(result.output.splitlines()) == 30  # header + 29 wards
+    assert result.stdout.splitlines()[0] == (
+        "code,name,count,rate_per_1000,previous,change,change_p,last_year"
+    )
+    assert result.stderr.startswith("sources holding 2019-02-01 to 2019-02-28: ed")
+    assert len(result.stdout.splitlines()) == 31  # header + 29 wards + unplaced
     result = runner.invoke(main, ["--project", str(folder), "quarantine"])
     assert result.exit_code == 0 and "quarantined rows" in result.output
     result = runner.invoke(main, ["--project", str(folder), "batches"])
