@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import date
 
 import numpy as np
 import pytest
 import shapely
+from esda import G_Local, Moran_Local
 from numpy.testing import assert_allclose, assert_array_equal
 
 from cardiffmodel import testing
@@ -104,6 +106,65 @@ def test_local_moran_values_match_the_anselin_formula(graph):
     z = x - x.mean()
     direct = (len(x) - 1) * z * (w @ z) / (z**2).sum()
     assert_allclose(local_moran(x, graph).values, direct, rtol=1e-10)
+
+
+def busiest_among_quiet_neighbours(graph) -> np.ndarray:
+    """Heath far busier than anywhere, its neighbours empty, the rest middling: the
+    busiest area of a city whose neighbours are quieter than the rest."""
+    inside = np.isin(graph.unique_ids, list(cluster_of(graph) - {HEATH}))
+    counts = np.where(inside, 0, 10)
+    counts[graph.unique_ids.get_loc(HEATH)] = 200
+    return counts
+
+
+def simulated_tails(statistic, counts, graph, permutations, seed):
+    """Upper and lower pseudo p-values (ties counted) from esda's own permutations."""
+    y = counts.astype(float)
+    options = {"permutations": permutations, "seed": seed, "n_jobs": 1, "keep_simulations": True}
+    with warnings.catch_warnings():  # esda's notice of a future default; p-values unused
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if statistic is gi_star:
+            g = G_Local(y, graph, transform="B", star=True, **options)
+            observed, sims = g.Gs, g.rGs
+        else:
+            m = Moran_Local(y, graph, transformation="r", **options)
+            observed, sims = m.Is, m.rlisas
+    upper = ((sims >= observed[:, None] - 1e-9).sum(axis=1) + 1) / (permutations + 1)
+    lower = ((sims <= observed[:, None] + 1e-9).sum(axis=1) + 1) / (permutations + 1)
+    return upper, lower
+
+
+@pytest.mark.parametrize("statistic", [gi_star, local_moran])
+@pytest.mark.parametrize("case", ["planted", "busiest", "noise"])
+def test_every_label_names_the_tail_its_p_value_comes_from(graph, statistic, case):
+    """Hot (Gi*) and like-neighbour classes (Local Moran) are tested in the upper tail,
+    cold (Gi*) and outliers in the lower one, on every area, significant or not."""
+    counts = {
+        "planted": planted(graph, 4),
+        "busiest": busiest_among_quiet_neighbours(graph),
+        "noise": np.random.default_rng(9).poisson(5, graph.n),
+    }[case]
+    result = statistic(counts, graph, permutations=999, seed=3)
+    upper, lower = simulated_tails(statistic, counts, graph, 999, 3)
+    upper_kinds = ("hot",) if statistic is gi_star else ("hot", "cold")
+    in_upper = np.isin(result.direction, upper_kinds)
+    assert_allclose(result.p_sim, np.where(in_upper, upper, lower), rtol=1e-12)
+    if statistic is gi_star:
+        assert_array_equal(in_upper, result.z > 0)
+    for kind, direction in zip(result.classification, result.direction, strict=True):
+        assert kind in (direction, "not_significant")
+
+
+def test_the_busiest_area_with_quiet_neighbours_is_not_called_a_hot_spot(graph):
+    """Gi*'s z is positive (the area is the neighbourhood's bulk), but with its own count
+    held, its neighbours fall in the lower tail: the label's tail gives p > 0.5."""
+    result = gi_star(busiest_among_quiet_neighbours(graph), graph, permutations=999, seed=0)
+    heath = result.codes.index(HEATH)
+    upper, lower = simulated_tails(gi_star, busiest_among_quiet_neighbours(graph), graph, 999, 0)
+    assert result.z[heath] > 0 and lower[heath] < 0.5 < upper[heath]
+    assert result.direction[heath] == "hot"
+    assert result.p_sim[heath] > 0.5
+    assert result.classification[heath] == "not_significant"
 
 
 def test_results_are_seeded_and_inputs_untouched(graph):
