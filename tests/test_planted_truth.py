@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
+from cardiffmodel.analysis.excess import excess_by_area
 from cardiffmodel.analysis.hotspots import contiguity, counts_by_area, gi_star
 from cardiffmodel.analysis.rises import detect_rises, weekly_counts
 from cardiffmodel.analysis.selection import Selection
@@ -51,3 +53,28 @@ def test_the_rising_beat_alarms_within_four_weeks_of_its_rise(city):
     window = (manifest.rise_start, manifest.rise_start + timedelta(weeks=4))
     rising = [week for code, week in alarms if code == manifest.rising_beat]
     assert any(window[0] <= week < window[1] for week in rising), rising[:10]
+
+
+def test_the_busiest_beat_is_flagged_by_the_excess_test(city):
+    """Gi* holds an area's own count fixed, so it cannot single out the busiest beat; the
+    excess test against population does, and flags nothing but what was planted."""
+    manifest, project, t = city
+    beats = project.layer("beat")
+    half_year = Selection(manifest.end - timedelta(days=182), manifest.end, layer="beat")
+    result = excess_by_area(t, half_year, beats.codes, beats.population)
+    assert result.basis == "population"
+    busiest = result.codes[int(np.argmax(result.observed))]
+    assert busiest in manifest.hotspot_beats
+    high = set(result.codes_of("high"))
+    assert busiest in high and result.ratio[result.codes.index(busiest)] > 2
+    assert set(manifest.hotspot_beats) <= high <= {*manifest.hotspot_beats, manifest.rising_beat}
+
+
+def test_the_rising_beat_exceeds_its_own_history(city):
+    manifest, project, t = city
+    beats = project.layer("beat")
+    start = manifest.rise_start
+    quarter = Selection(start, start + timedelta(weeks=13), layer="beat")
+    result = excess_by_area(t, quarter, beats.codes, basis="history")
+    assert result.periods == 3
+    assert result.codes_of("high") == (manifest.rising_beat,)
