@@ -143,7 +143,7 @@ def test_from_the_store_history_stops_where_the_data_start(store):
     assert people.basis == "population"
     assert_allclose(people.expected, [12.5, 12.5])
     assert excess_by_area(store, march, ("B1", "B2"), [1000, None]).basis == "history"
-    with pytest.raises(ValueError, match="no populations"):
+    with pytest.raises(ValueError, match="no area of the layer has a population"):
         excess_by_area(store, march, ("B1", "B2"), basis="population")
     assert excess_by_area(store, month_selection("2018-12"), ("B1",)).periods == 0
     assert date(2018, 12, 1) == month_selection("2019-03").previous().previous().previous().start

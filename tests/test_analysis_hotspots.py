@@ -8,6 +8,7 @@ from datetime import date
 import numpy as np
 import pytest
 import shapely
+from click.testing import CliRunner
 from esda import G_Local, Moran_Local
 from numpy.testing import assert_allclose, assert_array_equal
 
@@ -21,7 +22,8 @@ from cardiffmodel.analysis.hotspots import (
     local_moran,
 )
 from cardiffmodel.analysis.selection import Selection, month_selection
-from cardiffmodel.config import AreaConfig
+from cardiffmodel.cli import main
+from cardiffmodel.config import AreaConfig, write_settings
 from cardiffmodel.places.areas import load_area_layer
 
 HEATH = "W05000864"  # an inland ward with eight neighbours
@@ -205,6 +207,45 @@ def test_bad_inputs_are_refused_with_what_was_expected(graph):
         gi_star(np.ones(29), graph.to_W())
     with pytest.raises(ValueError, match="'queen', 'rook' or 'fuzzy'"):
         contiguity(np.array([]), [], rule="bishop")
+
+
+def test_gi_star_refuses_a_seed_numpy_cannot_take(graph):
+    with pytest.raises(ValueError, match=r"seed -1: expected a whole number from 0 to 2\*\*32 - 1"):
+        gi_star(np.ones(29), graph, seed=-1)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--permutations", "10", "10 is not in the range x>=99"),
+        ("--alpha", "1.5", "1.5 is not in the range 0<x<1"),
+        ("--alpha", "0", "0.0 is not in the range 0<x<1"),
+        ("--seed", "-1", "-1 is not in the range 0<=x<=4294967295"),
+        ("--history", "0", "0 is not in the range x>=1"),
+    ],
+)
+def test_out_of_range_options_are_one_clear_line(tmp_path, option, value, expected):
+    args = ["--project", str(tmp_path), "analyse", "hotspots", "--period", "2019-01"]
+    result = CliRunner().invoke(main, [*args, option, value])
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit)  # a usage error, not a traceback
+    assert f"Error: Invalid value for '{option}': {expected}" in result.output
+
+
+def test_excess_against_population_without_populations_is_one_clear_line(tmp_path, shared_data):
+    layer = {
+        "layer": "beat",
+        "path": str(shared_data / "boundaries/cardiff_wards_2013.geojson"),
+        "code_field": "WD13CD",
+        "name_field": "WD13NM",
+    }
+    write_settings({"project": {"name": "t", "store": "s.duckdb"}, "areas": [layer]}, tmp_path)
+    testing.write_incidents(tmp_path / "s.duckdb", [testing.incident("2019-01-02", beat=HEATH)])
+    args = ["--project", str(tmp_path), "analyse", "hotspots", "--period", "2019-01"]
+    result = CliRunner().invoke(main, [*args, "--statistic", "excess", "--basis", "population"])
+    assert result.exit_code == 1
+    message = "excess against population: no area of the layer has a population"
+    assert result.output == f"Error: {message}\n"
 
 
 def test_grid_cells_line_up_on_the_national_grid_and_know_their_neighbours():

@@ -155,8 +155,8 @@ def excess_by_area(
     region = dataclasses.replace(sel, areas=None)
     counts = counts_by_area(t, region, codes)
     if basis == "population":
-        if population is None:
-            raise ValueError("excess against population: the layer has no populations")
+        if population is None or all(p is None for p in population):
+            raise ValueError("excess against population: no area of the layer has a population")
         return excess_over_population(counts, population, codes, alpha)
     if periods < 1:
         raise ValueError(f"excess history of {periods} periods: expected at least 1")

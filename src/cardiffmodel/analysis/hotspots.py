@@ -186,7 +186,7 @@ def gi_star(
     9,999 permutations by default: with esda's 999, no lone beat among a few dozen can
     pass the false-discovery-rate control (see :class:`HotspotResult`).
     """
-    y = _checked(counts, weights, permutations, alpha)
+    y = _checked(counts, weights, permutations, seed, alpha)
     if np.ptp(y) == 0:
         return _untestable("gi_star", y, weights, permutations, seed, alpha)
     part, graph, kept = _connected(y, weights)
@@ -206,7 +206,7 @@ def local_moran(
     alpha: float = 0.05,
 ) -> HotspotResult:
     """Local Moran's I of ``counts`` (aligned with ``weights.unique_ids``), FDR-controlled."""
-    y = _checked(counts, weights, permutations, alpha)
+    y = _checked(counts, weights, permutations, seed, alpha)
     if np.ptp(y) == 0:
         return _untestable("local_moran", y, weights, permutations, seed, alpha)
     part, graph, kept = _connected(y, weights)
@@ -315,7 +315,9 @@ def _quiet_esda():
         yield
 
 
-def _checked(counts: np.ndarray, weights: Graph, permutations: int, alpha: float) -> np.ndarray:
+def _checked(
+    counts: np.ndarray, weights: Graph, permutations: int, seed: int, alpha: float
+) -> np.ndarray:
     if not isinstance(weights, Graph):
         raise TypeError(f"weights: expected a libpysal Graph (see contiguity), not {type(weights)}")
     y = np.array(counts, dtype=float)  # a copy: esda must never see the caller's array
@@ -323,6 +325,8 @@ def _checked(counts: np.ndarray, weights: Graph, permutations: int, alpha: float
         raise ValueError(f"counts have shape {y.shape}: expected ({weights.n},), one per area")
     if permutations < 99:
         raise ValueError(f"permutations {permutations}: expected at least 99")
+    if not 0 <= seed < 2**32:  # esda seeds numpy's legacy generator
+        raise ValueError(f"seed {seed}: expected a whole number from 0 to 2**32 - 1")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha {alpha}: expected a rate between 0 and 1")
     return y
