@@ -24,6 +24,7 @@ from cardiffmodel.analysis.counts import (
     rank_venues,
 )
 from cardiffmodel.analysis.ears import EarsC3Parameters
+from cardiffmodel.analysis.excess import ExcessResult, excess_by_area
 from cardiffmodel.analysis.farrington import FarringtonParameters
 from cardiffmodel.analysis.hotspots import HotspotResult, contiguity, counts_by_area, gi_star
 from cardiffmodel.analysis.profiles import HourWeekday, Profile, hour_weekday, profile
@@ -84,7 +85,11 @@ class RegionAnalyses:
     selection : Selection
         The period over the whole layer (no area restriction).
     hotspots : HotspotResult
-        Getis-Ord Gi* of the period's counts on the layer's contiguity, FDR-controlled.
+        Getis-Ord Gi* of the period's counts on the layer's contiguity, FDR-controlled:
+        areas in clusters of high counts.
+    excess : ExcessResult
+        Each area's count against its population at the region's rate (or, without
+        populations, its previous periods), FDR-controlled: areas high on their own.
     rises : RiseCheck
         Weekly rise detection over the layer's areas.
     quality : DataQuality
@@ -93,6 +98,7 @@ class RegionAnalyses:
 
     selection: Selection
     hotspots: HotspotResult
+    excess: ExcessResult
     rises: RiseCheck
     quality: DataQuality
 
@@ -172,6 +178,7 @@ def analyse_region(t: ibis.Table, layer: AreaLayer, sel: Selection) -> RegionAna
     return RegionAnalyses(
         selection=region,
         hotspots=hotspots,
+        excess=excess_by_area(t, region, layer.codes, layer.population),
         rises=check_rises(t, dataclasses.replace(region, areas=layer.codes)),
         quality=data_quality(t, region),
     )
