@@ -11,7 +11,7 @@ part of C2 above 1 of this unit to that of the two before:
 and alarms when C3(t) exceeds the ``1 - alpha`` standard normal quantile. A previous
 unit's part is carried only if that unit did not itself alarm: its excess has already
 been reported, and carrying it would flag the next two weeks whatever their counts, as
-carry-overs rather than new rises (a beat with 3 incidents against 9 expected). So the
+carry-overs rather than new rises (a beat with 7 incidents against 9.4 expected). So the
 two carried parts sum to at most the critical value, and an alarm always needs this
 week's own count above the C2 mean plus one standard deviation.
 
