@@ -293,5 +293,8 @@ def test_cli_venues_profile_hotspots_and_rises(city):
         run_cli(folder, "hotspots", *period, "--group", "East Cardiff", "--permutations", "99")
     )
     assert len(group) == 8
+    excess = json.loads(run_cli(folder, "hotspots", *period, "--statistic", "excess"))
+    assert len(excess) == 29 and excess[0]["ratio"] >= excess[1]["ratio"]
+    assert (excess[0]["name"], excess[0]["class"]) == ("Cathays", "high")
     rises = json.loads(run_cli(folder, "rises", *period, "--method", "ears_c3", "--all"))
     assert len(rises) == 29 * 4 and {"observed", "expected", "upper", "alarm"} <= set(rises[0])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import date
 
 import numpy as np
 import pytest
 import shapely
+from click.testing import CliRunner
+from esda import G_Local, Moran_Local
 from numpy.testing import assert_allclose, assert_array_equal
 
 from cardiffmodel import testing
@@ -19,7 +22,8 @@ from cardiffmodel.analysis.hotspots import (
     local_moran,
 )
 from cardiffmodel.analysis.selection import Selection, month_selection
-from cardiffmodel.config import AreaConfig
+from cardiffmodel.cli import main
+from cardiffmodel.config import AreaConfig, write_settings
 from cardiffmodel.places.areas import load_area_layer
 
 HEATH = "W05000864"  # an inland ward with eight neighbours
@@ -106,6 +110,65 @@ def test_local_moran_values_match_the_anselin_formula(graph):
     assert_allclose(local_moran(x, graph).values, direct, rtol=1e-10)
 
 
+def busiest_among_quiet_neighbours(graph) -> np.ndarray:
+    """Heath far busier than anywhere, its neighbours empty, the rest middling: the
+    busiest area of a city whose neighbours are quieter than the rest."""
+    inside = np.isin(graph.unique_ids, list(cluster_of(graph) - {HEATH}))
+    counts = np.where(inside, 0, 10)
+    counts[graph.unique_ids.get_loc(HEATH)] = 200
+    return counts
+
+
+def simulated_tails(statistic, counts, graph, permutations, seed):
+    """Upper and lower pseudo p-values (ties counted) from esda's own permutations."""
+    y = counts.astype(float)
+    options = {"permutations": permutations, "seed": seed, "n_jobs": 1, "keep_simulations": True}
+    with warnings.catch_warnings():  # esda's notice of a future default; p-values unused
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if statistic is gi_star:
+            g = G_Local(y, graph, transform="B", star=True, **options)
+            observed, sims = g.Gs, g.rGs
+        else:
+            m = Moran_Local(y, graph, transformation="r", **options)
+            observed, sims = m.Is, m.rlisas
+    upper = ((sims >= observed[:, None] - 1e-9).sum(axis=1) + 1) / (permutations + 1)
+    lower = ((sims <= observed[:, None] + 1e-9).sum(axis=1) + 1) / (permutations + 1)
+    return upper, lower
+
+
+@pytest.mark.parametrize("statistic", [gi_star, local_moran])
+@pytest.mark.parametrize("case", ["planted", "busiest", "noise"])
+def test_every_label_names_the_tail_its_p_value_comes_from(graph, statistic, case):
+    """Hot (Gi*) and like-neighbour classes (Local Moran) are tested in the upper tail,
+    cold (Gi*) and outliers in the lower one, on every area, significant or not."""
+    counts = {
+        "planted": planted(graph, 4),
+        "busiest": busiest_among_quiet_neighbours(graph),
+        "noise": np.random.default_rng(9).poisson(5, graph.n),
+    }[case]
+    result = statistic(counts, graph, permutations=999, seed=3)
+    upper, lower = simulated_tails(statistic, counts, graph, 999, 3)
+    upper_kinds = ("hot",) if statistic is gi_star else ("hot", "cold")
+    in_upper = np.isin(result.direction, upper_kinds)
+    assert_allclose(result.p_sim, np.where(in_upper, upper, lower), rtol=1e-12)
+    if statistic is gi_star:
+        assert_array_equal(in_upper, result.z > 0)
+    for kind, direction in zip(result.classification, result.direction, strict=True):
+        assert kind in (direction, "not_significant")
+
+
+def test_the_busiest_area_with_quiet_neighbours_is_not_called_a_hot_spot(graph):
+    """Gi*'s z is positive (the area is the neighbourhood's bulk), but with its own count
+    held, its neighbours fall in the lower tail: the label's tail gives p > 0.5."""
+    result = gi_star(busiest_among_quiet_neighbours(graph), graph, permutations=999, seed=0)
+    heath = result.codes.index(HEATH)
+    upper, lower = simulated_tails(gi_star, busiest_among_quiet_neighbours(graph), graph, 999, 0)
+    assert result.z[heath] > 0 and lower[heath] < 0.5 < upper[heath]
+    assert result.direction[heath] == "hot"
+    assert result.p_sim[heath] > 0.5
+    assert result.classification[heath] == "not_significant"
+
+
 def test_results_are_seeded_and_inputs_untouched(graph):
     counts = planted(graph, 0)
     before_counts, before_graph = counts.copy(), graph.copy()
@@ -144,6 +207,45 @@ def test_bad_inputs_are_refused_with_what_was_expected(graph):
         gi_star(np.ones(29), graph.to_W())
     with pytest.raises(ValueError, match="'queen', 'rook' or 'fuzzy'"):
         contiguity(np.array([]), [], rule="bishop")
+
+
+def test_gi_star_refuses_a_seed_numpy_cannot_take(graph):
+    with pytest.raises(ValueError, match=r"seed -1: expected a whole number from 0 to 2\*\*32 - 1"):
+        gi_star(np.ones(29), graph, seed=-1)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--permutations", "10", "10 is not in the range x>=99"),
+        ("--alpha", "1.5", "1.5 is not in the range 0<x<1"),
+        ("--alpha", "0", "0.0 is not in the range 0<x<1"),
+        ("--seed", "-1", "-1 is not in the range 0<=x<=4294967295"),
+        ("--history", "0", "0 is not in the range x>=1"),
+    ],
+)
+def test_out_of_range_options_are_one_clear_line(tmp_path, option, value, expected):
+    args = ["--project", str(tmp_path), "analyse", "hotspots", "--period", "2019-01"]
+    result = CliRunner().invoke(main, [*args, option, value])
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit)  # a usage error, not a traceback
+    assert f"Error: Invalid value for '{option}': {expected}" in result.output
+
+
+def test_excess_against_population_without_populations_is_one_clear_line(tmp_path, shared_data):
+    layer = {
+        "layer": "beat",
+        "path": str(shared_data / "boundaries/cardiff_wards_2013.geojson"),
+        "code_field": "WD13CD",
+        "name_field": "WD13NM",
+    }
+    write_settings({"project": {"name": "t", "store": "s.duckdb"}, "areas": [layer]}, tmp_path)
+    testing.write_incidents(tmp_path / "s.duckdb", [testing.incident("2019-01-02", beat=HEATH)])
+    args = ["--project", str(tmp_path), "analyse", "hotspots", "--period", "2019-01"]
+    result = CliRunner().invoke(main, [*args, "--statistic", "excess", "--basis", "population"])
+    assert result.exit_code == 1
+    message = "excess against population: no area of the layer has a population"
+    assert result.output == f"Error: {message}\n"
 
 
 def test_grid_cells_line_up_on_the_national_grid_and_know_their_neighbours():

@@ -155,16 +155,23 @@ def test_ears_c3_by_hand():
     sd = np.sqrt(1 / 3)  # deviation of two equal counts and one differing by 1
     # C2 of weeks 5 and 6 over weeks 0-2 and 1-3: (3 - 7/3)/sd and (2 - 8/3)/sd < 1.
     carried_7 = (3 - 7 / 3) / sd - 1
-    # Week 7 (count 6) has C2 = (6 - 8/3)/sd = 5.77: its excess 4.77 exceeds z alone,
-    # so weeks 8 and 9 alarm on any incident. Week 10's baseline is weeks 5-7 (3, 2, 6),
-    # and its previous two weeks carry nothing.
+    # Week 7 (count 6) has C2 = (6 - 8/3)/sd = 5.77: its excess 4.77 alarms alone, and an
+    # alarmed week carries nothing, so weeks 8 and 9 carry only week 6's excess (0). Week
+    # 10's baseline is weeks 5-7 (3, 2, 6), and its previous two weeks carry nothing.
     sd_10 = np.std([3, 2, 6], ddof=1)
     nan = np.nan
     assert_allclose(result.expected, [nan] * 7 + [8 / 3, 8 / 3, 7 / 3, 11 / 3])
     assert_allclose(
-        result.upper, [nan] * 7 + [8 / 3 + sd * (1 + z - carried_7), 0, 0, 11 / 3 + sd_10 * (1 + z)]
+        result.upper,
+        [nan] * 7
+        + [
+            8 / 3 + sd * (1 + z - carried_7),
+            8 / 3 + sd * (1 + z),
+            7 / 3 + sd * (1 + z),
+            11 / 3 + sd_10 * (1 + z),
+        ],
     )
-    assert result.alarm == (False,) * 7 + (True, True, True, False)
+    assert result.alarm == (False,) * 7 + (True, False, False, False)
 
 
 def test_ears_c3_floors_a_flat_baseline():

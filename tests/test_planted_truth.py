@@ -8,10 +8,12 @@ from __future__ import annotations
 import shutil
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from cardiffmodel.analysis.evaluation import EvaluationOptions, evaluate
+from cardiffmodel.analysis.excess import excess_by_area
 from cardiffmodel.analysis.hotspots import contiguity, counts_by_area, gi_star
 from cardiffmodel.analysis.rises import detect_rises, weekly_counts
 from cardiffmodel.analysis.selection import Selection
@@ -135,3 +137,28 @@ def test_rises_on_a_store_of_two_years_say_which_baseline_they_used(city, copies
     done = CliRunner().invoke(main, [*folder, "--period", "2018-03"])
     assert done.exit_code != 0
     assert "No rise method can run: Farrington needs 1 year and 5 weeks" in done.output
+
+
+def test_the_busiest_beat_is_flagged_by_the_excess_test(city):
+    """Gi* holds an area's own count fixed, so it cannot single out the busiest beat; the
+    excess test against population does, and flags nothing but what was planted."""
+    manifest, project, t = city
+    beats = project.layer("beat")
+    half_year = Selection(manifest.end - timedelta(days=182), manifest.end, layer="beat")
+    result = excess_by_area(t, half_year, beats.codes, beats.population)
+    assert result.basis == "population"
+    busiest = result.codes[int(np.argmax(result.observed))]
+    assert busiest in manifest.hotspot_beats
+    high = set(result.codes_of("high"))
+    assert busiest in high and result.ratio[result.codes.index(busiest)] > 2
+    assert set(manifest.hotspot_beats) <= high <= {*manifest.hotspot_beats, manifest.rising_beat}
+
+
+def test_the_rising_beat_exceeds_its_own_history(city):
+    manifest, project, t = city
+    beats = project.layer("beat")
+    start = manifest.rise_start
+    quarter = Selection(start, start + timedelta(weeks=13), layer="beat")
+    result = excess_by_area(t, quarter, beats.codes, basis="history")
+    assert result.periods == 3
+    assert result.codes_of("high") == (manifest.rising_beat,)

@@ -558,10 +558,44 @@ def analyse_profile(project: Project, selection: Selection, field: str) -> list[
 
 
 @_analysis("hotspots")
-@click.option("--statistic", type=click.Choice(["gi_star", "local_moran"]), default="gi_star")
-@click.option("--permutations", default=9999, show_default=True)
-@click.option("--alpha", default=0.05, show_default=True, help="False discovery rate.")
-@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--statistic",
+    type=click.Choice(["gi_star", "local_moran", "excess"]),
+    default="gi_star",
+    show_default=True,
+    help="gi_star: is the area part of a cluster of high counts? local_moran: clusters and "
+    "outliers. excess: does the area alone hold more than its population (or its past) "
+    "predicts?",
+)
+@click.option(
+    "--permutations",
+    type=click.IntRange(min=99),
+    default=9999,
+    show_default=True,
+    help="Conditional permutations (gi_star, local_moran).",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="False discovery rate.",
+)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
+@click.option(
+    "--basis",
+    type=click.Choice(["population", "history"]),
+    help="excess: expected counts from the population at the region's rate (the default "
+    "when every area has a population) or from the previous periods.",
+)
+@click.option(
+    "--history",
+    "periods",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="excess against history: previous periods of the same length.",
+)
 def analyse_hotspots(
     project: Project,
     selection: Selection,
@@ -569,19 +603,37 @@ def analyse_hotspots(
     permutations: int,
     alpha: float,
     seed: int,
+    basis: str | None,
+    periods: int,
 ) -> list[dict]:
-    """Areas that, with their neighbours, hold more incidents than chance (Gi*, Local Moran)."""
+    """Hot spots: clusters of high counts (Gi*, Local Moran) or areas above expectation.
+
+    Every area of the layer is tested, since a group's areas have neighbours outside the
+    group and the region's rate comes from all of them; a group's areas are shown.
+    """
+    try:
+        if statistic == "excess":
+            rows = _excess_rows(project, selection, basis, periods, alpha)
+            return sorted(rows, key=lambda r: (math.isnan(r["ratio"]), -r["ratio"], r["code"]))
+        rows = _cluster_rows(project, selection, statistic, permutations, seed, alpha)
+        return sorted(rows, key=lambda r: (math.isnan(r["z"]), -r["z"], r["code"]))
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+
+
+def _cluster_rows(
+    project: Project, selection: Selection, statistic: str, permutations: int, seed: int, alpha
+) -> list[dict]:
     from cardiffmodel.analysis.hotspots import contiguity, counts_by_area, gi_star, local_moran
 
     area_layer = project.layer(selection.layer)
     weights = contiguity(area_layer.geometries, area_layer.codes)
     with project.store(read_only=True) as store:
-        # Every area is tested, since a group's areas have neighbours outside the group.
         everywhere = dataclasses.replace(selection, areas=None)
         counts = counts_by_area(store.incidents(), everywhere, area_layer.codes)
     test = gi_star if statistic == "gi_star" else local_moran
     result = test(counts, weights, permutations=permutations, seed=seed, alpha=alpha)
-    rows = [
+    return [
         {
             "code": code,
             "name": area_layer.name_of(code),
@@ -593,7 +645,43 @@ def analyse_hotspots(
         for i, code in enumerate(result.codes)
         if selection.areas is None or code in selection.areas
     ]
-    return sorted(rows, key=lambda row: (math.isnan(row["z"]), -row["z"], row["code"]))
+
+
+def _excess_rows(
+    project: Project, selection: Selection, basis: str | None, periods: int, alpha: float
+) -> list[dict]:
+    from cardiffmodel.analysis.excess import excess_by_area
+
+    area_layer = project.layer(selection.layer)
+    with project.store(read_only=True) as store:
+        found = excess_by_area(
+            store.incidents(),
+            selection,
+            area_layer.codes,
+            area_layer.population,
+            basis=basis,
+            periods=periods,
+            alpha=alpha,
+        )
+    against = (
+        "the population at the region's rate"
+        if found.basis == "population"
+        else f"the mean of {found.periods} previous period{'s' * (found.periods != 1)}"
+    )
+    click.echo(f"expected counts: {against}", err=True)
+    return [
+        {
+            "code": code,
+            "name": area_layer.name_of(code),
+            "count": int(found.observed[i]),
+            "expected": float(found.expected[i]),
+            "ratio": float(found.ratio[i]),
+            "p_adjusted": float(found.p_adjusted[i]),
+            "class": found.classification[i],
+        }
+        for i, code in enumerate(found.codes)
+        if selection.areas is None or code in selection.areas
+    ]
 
 
 @_analysis("rises")

@@ -7,6 +7,14 @@ areas are tested together, so the share of false hotspots is held by the Benjami
 Hochberg false-discovery-rate procedure. Without that, one area in twenty would be called
 a hotspot at the 5% level on pure noise.
 
+An area's label and its test point the same way: the label comes from the statistic
+(hot where Gi*'s z is positive; Local Moran's quadrant), and its p-value is the
+permutation tail in that direction. The conditional permutation holds the area's own
+count, so for the busiest area it asks only whether its neighbours are busy too: its z
+can be positive while its neighbours sit in the lower tail, and a label read from one
+and a p-value from the other would disagree. Whether an area alone holds more than
+expected is the question of :mod:`cardiffmodel.analysis.excess`.
+
 Neighbours come from libpysal's immutable ``Graph``, so the caller's weights are never
 changed by a statistic (esda re-weights the ``W`` objects it is given in place).
 """
@@ -55,21 +63,28 @@ class HotspotResult:
         (1995), which is what is usually reported as "Gi*"; for Local Moran, from the
         conditional-randomisation moments of Sokal et al. (1998). Descriptive only:
         significance comes from the permutations.
+    direction : tuple of str
+        Per area, the class it takes if significant, read from the statistic: for Gi*,
+        ``hot`` where z is positive, else ``cold``; for Local Moran, the quadrant (``hot``
+        high among high, ``cold``, ``high_low``, ``low_high``). ``""`` where not tested.
     p_sim : numpy.ndarray
-        Pseudo p-value on the nearer tail of esda's conditional permutations, ``(1 +
-        permutations at least as extreme, ties included) / (permutations + 1)``: at least
-        ``1 / (permutations + 1)``. (esda's own ``p_sim`` leaves out ties on the lower
-        tail, which makes it too small for counts.)
+        One-sided pseudo p-value of esda's conditional permutations in the tail of
+        ``direction``: the upper tail for ``hot`` (Gi*) and for ``hot`` and ``cold``
+        (Local Moran: like neighbours), the lower tail otherwise. ``(1 + permutations
+        at least as extreme, ties included) / (permutations + 1)``: at least ``1 /
+        (permutations + 1)``, and above 0.5 when the statistic's sign and the
+        permutations disagree. (esda's own ``p_sim`` takes the nearer tail whatever the
+        label, and leaves out ties on the lower tail, which makes it too small for
+        counts.)
     p_adjusted : numpy.ndarray
-        The two-sided ``min(1, 2 * p_sim)`` adjusted by Benjamini-Hochberg over all the
-        areas tested.
+        The two-sided ``min(1, 2 * p_sim)``, adjusted by Benjamini-Hochberg over all the
+        areas tested. Doubling the tail the label names is the two-sided test, since the
+        label was read from the data.
     classification : tuple of str
-        Per area, one of ``CLASSES``: ``hot`` or ``cold`` where ``p_adjusted <= alpha``
-        and the neighbourhood is high or low (for Local Moran: a high or low area among
-        like neighbours); ``high_low`` or ``low_high`` for significant Local Moran
-        outliers; else ``not_significant``; ``no_neighbours`` for islands, which are not
-        tested. ``values``, ``z``, ``p_sim`` and ``p_adjusted`` are NaN where an area is
-        not tested, and everywhere when all counts are equal (nothing stands out).
+        Per area, one of ``CLASSES``: its ``direction`` where ``p_adjusted <= alpha``,
+        else ``not_significant``; ``no_neighbours`` for islands, which are not tested.
+        ``values``, ``z``, ``p_sim`` and ``p_adjusted`` are NaN where an area is not
+        tested, and everywhere when all counts are equal (nothing stands out).
 
         The smallest two-sided p is ``2 / (permutations + 1)``, and Benjamini-Hochberg
         flags a lone area of ``n`` only below ``alpha / n``: so a lone hot spot among
@@ -86,6 +101,7 @@ class HotspotResult:
     counts: np.ndarray
     values: np.ndarray
     z: np.ndarray
+    direction: tuple[str, ...]
     p_sim: np.ndarray
     p_adjusted: np.ndarray
     classification: tuple[str, ...]
@@ -170,14 +186,15 @@ def gi_star(
     9,999 permutations by default: with esda's 999, no lone beat among a few dozen can
     pass the false-discovery-rate control (see :class:`HotspotResult`).
     """
-    y = _checked(counts, weights, permutations, alpha)
+    y = _checked(counts, weights, permutations, seed, alpha)
     if np.ptp(y) == 0:
         return _untestable("gi_star", y, weights, permutations, seed, alpha)
     part, graph, kept = _connected(y, weights)
     with _quiet_esda():
         g = G_Local(part, graph, transform="B", star=True, **_esda_options(permutations, seed))
-    kinds = np.where(g.Zs > 0, "hot", "cold")
-    found = _expand(kept, (g.Gs, g.Zs, _nearer_tail_p(g.Gs, g.rGs), kinds))
+    upper = g.Zs > 0
+    kinds = np.where(upper, "hot", "cold")
+    found = _expand(kept, (g.Gs, g.Zs, _tail_p(g.Gs, g.rGs, upper), kinds))
     return _result("gi_star", y, weights, found, permutations, seed, alpha)
 
 
@@ -189,7 +206,7 @@ def local_moran(
     alpha: float = 0.05,
 ) -> HotspotResult:
     """Local Moran's I of ``counts`` (aligned with ``weights.unique_ids``), FDR-controlled."""
-    y = _checked(counts, weights, permutations, alpha)
+    y = _checked(counts, weights, permutations, seed, alpha)
     if np.ptp(y) == 0:
         return _untestable("local_moran", y, weights, permutations, seed, alpha)
     part, graph, kept = _connected(y, weights)
@@ -198,7 +215,9 @@ def local_moran(
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (m.Is - m.EIc) / np.sqrt(m.VIc)
     kinds = np.array([MORAN_QUADRANTS[q] for q in m.q])
-    found = _expand(kept, (m.Is, z, _nearer_tail_p(m.Is, m.rlisas), kinds))
+    # Like neighbours (hot, cold) make local I large; outliers make it small.
+    upper = np.isin(kinds, ("hot", "cold"))
+    found = _expand(kept, (m.Is, z, _tail_p(m.Is, m.rlisas, upper), kinds))
     return _result("local_moran", y, weights, found, permutations, seed, alpha)
 
 
@@ -268,12 +287,13 @@ def _expand(kept: np.ndarray, found: tuple[np.ndarray, ...]) -> tuple[np.ndarray
 
 def _esda_options(permutations: int, seed: int) -> dict:
     # One process: the machine's two cores are shared. The simulations are kept for
-    # _nearer_tail_p: areas x permutations x 8 bytes while a test runs.
+    # _tail_p: areas x permutations x 8 bytes while a test runs.
     return {"permutations": permutations, "seed": seed, "n_jobs": 1, "keep_simulations": True}
 
 
-def _nearer_tail_p(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:
-    """Pseudo p-value on the nearer tail, counting ties with the observed value as extreme.
+def _tail_p(observed: np.ndarray, simulated: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Pseudo p-value in the upper tail where ``upper``, else the lower, ties counted as
+    extreme.
 
     esda's own ``p_sim`` leaves ties out on the lower tail, which counts make common:
     measured on Poisson noise over the 29 Cardiff wards, it flagged something after FDR
@@ -282,7 +302,7 @@ def _nearer_tail_p(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:
     tolerance = 1e-9 * np.maximum(1.0, np.abs(observed))[:, None]
     at_least = (simulated >= observed[:, None] - tolerance).sum(axis=1)
     at_most = (simulated <= observed[:, None] + tolerance).sum(axis=1)
-    return (1 + np.minimum(at_least, at_most)) / (simulated.shape[1] + 1)
+    return (1 + np.where(upper, at_least, at_most)) / (simulated.shape[1] + 1)
 
 
 @contextmanager
@@ -295,7 +315,9 @@ def _quiet_esda():
         yield
 
 
-def _checked(counts: np.ndarray, weights: Graph, permutations: int, alpha: float) -> np.ndarray:
+def _checked(
+    counts: np.ndarray, weights: Graph, permutations: int, seed: int, alpha: float
+) -> np.ndarray:
     if not isinstance(weights, Graph):
         raise TypeError(f"weights: expected a libpysal Graph (see contiguity), not {type(weights)}")
     y = np.array(counts, dtype=float)  # a copy: esda must never see the caller's array
@@ -303,6 +325,8 @@ def _checked(counts: np.ndarray, weights: Graph, permutations: int, alpha: float
         raise ValueError(f"counts have shape {y.shape}: expected ({weights.n},), one per area")
     if permutations < 99:
         raise ValueError(f"permutations {permutations}: expected at least 99")
+    if not 0 <= seed < 2**32:  # esda seeds numpy's legacy generator
+        raise ValueError(f"seed {seed}: expected a whole number from 0 to 2**32 - 1")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha {alpha}: expected a rate between 0 and 1")
     return y
@@ -335,6 +359,7 @@ def _result(
         counts=y,
         values=np.where(tested, values, np.nan),
         z=np.where(tested, z, np.nan),
+        direction=tuple(str(kind) if has else "" for has, kind in zip(tested, kinds, strict=True)),
         p_sim=np.where(tested, p_sim, np.nan),
         p_adjusted=p_adjusted,
         classification=classification,
@@ -356,6 +381,7 @@ def _untestable(
         counts=y,
         values=nothing,
         z=nothing,
+        direction=("",) * len(y),
         p_sim=nothing,
         p_adjusted=nothing,
         classification=tuple(

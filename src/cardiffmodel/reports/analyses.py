@@ -23,6 +23,7 @@ from cardiffmodel.analysis.counts import (
     rank_areas,
     rank_venues,
 )
+from cardiffmodel.analysis.excess import ExcessResult, excess_by_area
 from cardiffmodel.analysis.hotspots import HotspotResult, contiguity, counts_by_area, gi_star
 from cardiffmodel.analysis.profiles import HourWeekday, Profile, hour_weekday, profile
 from cardiffmodel.analysis.quality import DataQuality, data_quality
@@ -82,7 +83,11 @@ class RegionAnalyses:
         The period over the whole layer (no area restriction), narrowed to the source
         kinds that hold it.
     hotspots : HotspotResult
-        Getis-Ord Gi* of the period's counts on the layer's contiguity, FDR-controlled.
+        Getis-Ord Gi* of the period's counts on the layer's contiguity, FDR-controlled:
+        areas in clusters of high counts.
+    excess : ExcessResult
+        Each area's count against its population at the region's rate (or, without
+        populations, its previous periods), FDR-controlled: areas high on their own.
     rises : RiseCheck
         Weekly rise detection over the layer's areas.
     quality : DataQuality
@@ -91,6 +96,7 @@ class RegionAnalyses:
 
     selection: Selection
     hotspots: HotspotResult
+    excess: ExcessResult
     rises: RiseCheck
     quality: DataQuality
 
@@ -200,6 +206,7 @@ def analyse_region(
     return RegionAnalyses(
         selection=region,
         hotspots=hotspots,
+        excess=excess_by_area(t, region, layer.codes, layer.population, coverage=coverage),
         rises=check_rises(t, dataclasses.replace(region, areas=layer.codes), coverage),
         quality=data_quality(t, region),
     )

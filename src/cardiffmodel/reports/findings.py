@@ -112,7 +112,7 @@ def find(
         domestic(
             group.profiles["location_type"], group.profiles["relationship"], protect, thresholds
         ),
-        hotspots(region, names),
+        hotspots(region, names, protect),
         rises(region, names),
         hidden_violence(group, protect, thresholds),
         location_quality(region, thresholds),
@@ -236,19 +236,47 @@ def domestic(
     )
 
 
-def hotspots(region: RegionAnalyses, names: dict[str, str]) -> Finding | None:
-    """Beats of the group that Getis-Ord Gi* marks as significant hot spots of the region."""
-    hot = [names[code] for code in region.hotspots.codes_of("hot") if code in names]
-    if not hot:
+def hotspots(region: RegionAnalyses, names: dict[str, str], protect: bool) -> Finding | None:
+    """Beats of the group that stand out in the region, and which test says so: Getis-Ord
+    Gi* for a cluster of high counts, the excess test for a beat high on its own (such as
+    a city centre among quiet neighbours, which Gi* cannot flag). Outside health the
+    ratio to the expected count is left out: with the published populations it would give
+    the count."""
+    clustered = [names[code] for code in region.hotspots.codes_of("hot") if code in names]
+    excess = region.excess
+    high = [code for code in excess.codes_of("high") if code in names]
+    if not clustered and not high:
         return None
-    result = region.hotspots
+    parts = []
+    if clustered:
+        parts.append(
+            f"Getis-Ord Gi* with {region.hotspots.permutations:,} permutations marks "
+            f"{join_names(clustered)} as part of a cluster of high counts (false discovery "
+            f"rate {region.hotspots.alpha:.0%}): together with neighbouring beats, more "
+            "incidents than chance would put there"
+        )
+    if high:
+        expected = (
+            "the population at the region's rate"
+            if excess.basis == "population"
+            else f"the mean of the {excess.periods} period{'s' * (excess.periods != 1)} before"
+        )
+        beats = [
+            names[code]
+            if protect
+            else f"{names[code]} ({excess.ratio[excess.codes.index(code)]:.1f}× the expected count)"
+            for code in high
+        ]
+        parts.append(
+            f"the excess test marks {join_names(beats)} as holding more incidents than "
+            f"expected from {expected} (false discovery rate {excess.alpha:.0%})"
+        )
+    evidence = "; ".join(parts)
     return Finding(
         "hotspot",
         "Part of the group's area is a hot spot of the region.",
-        f"Getis-Ord Gi* with {result.permutations:,} permutations marks {join_names(hot)} as "
-        f"significantly hot (false discovery rate {result.alpha:.0%}): together with "
-        "neighbouring beats, more incidents than chance would put there.",
-        tuple(hot),
+        f"{evidence[0].upper()}{evidence[1:]}.",
+        tuple(dict.fromkeys([*clustered, *(names[code] for code in high)])),
     )
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 
 from cardiffmodel.analysis.counts import monthly_trend, rank_areas, rank_venues
+from cardiffmodel.analysis.excess import excess_by_area
 from cardiffmodel.analysis.hotspots import contiguity, counts_by_area, gi_star
 from cardiffmodel.analysis.profiles import WEEKDAYS, hour_weekday, profile
 from cardiffmodel.analysis.quality import data_quality
@@ -57,6 +58,13 @@ def _percent(part: int, whole_cell: dict, whole: int) -> str:
     if whole_cell["value"] is None or not whole:
         return "-"
     return f"{part / whole:.0%}"
+
+
+def _excess_label(basis: str, periods: int) -> str:
+    """What the excess test compared each area's count with."""
+    if basis == "population":
+        return "Excess test: count against population at the region's rate (exact Poisson, FDR 5%)"
+    return f"Excess test: count against the {periods} previous periods (exact, FDR 5%)"
 
 
 class Dashboard:
@@ -291,7 +299,12 @@ class Dashboard:
         }
 
     def hotspots(self, f: Filters, view: View) -> dict:
-        """Getis-Ord Gi* of the areas' counts, false discovery rate controlled at 5%."""
+        """Getis-Ord Gi* of the areas' counts (clusters of high counts) and the excess test
+        (areas high or low on their own), each false discovery rate controlled at 5%.
+
+        Only classes and Gi*'s adjusted p-value to two significant figures are published:
+        no ratio to the expected count, which with the populations would give the count.
+        """
         return self._cached("hotspots", (f, view.key), lambda: self._hotspots(f, view))
 
     def _hotspots(self, f: Filters, view: View) -> dict:
@@ -305,20 +318,30 @@ class Dashboard:
                 "areas": [],
             }
         with self.gate.reading() as cursor:
-            counts = counts_by_area(self._table(cursor, f, view), held, self.layer.codes)
+            t = self._table(cursor, f, view)
+            counts = counts_by_area(t, held, self.layer.codes)
+            excess = excess_by_area(
+                t, held, self.layer.codes, self.layer.population, coverage=self.coverage(view)
+            )
         result = gi_star(counts, self._weights, permutations=self.permutations, seed=0)
         return {
             "period": _period(sel),
             "statistic": "Getis-Ord Gi* (queen contiguity, Benjamini-Hochberg FDR 5%)",
             "permutations": result.permutations,
+            "excess": _excess_label(excess.basis, excess.periods),
             "areas": [
                 {
                     "code": code,
                     "class": kind,
-                    "p_adjusted": None if np.isnan(p) else round(float(p), 4),
+                    "p_adjusted": None if np.isnan(p) else float(f"{p:.2g}"),
+                    "excess": excess_kind,
                 }
-                for code, kind, p in zip(
-                    result.codes, result.classification, result.p_adjusted, strict=True
+                for code, kind, p, excess_kind in zip(
+                    result.codes,
+                    result.classification,
+                    result.p_adjusted,
+                    (excess.classification[excess.codes.index(c)] for c in result.codes),
+                    strict=True,
                 )
             ],
         }
