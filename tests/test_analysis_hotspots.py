@@ -240,12 +240,18 @@ def test_excess_against_population_without_populations_is_one_clear_line(tmp_pat
         "name_field": "WD13NM",
     }
     write_settings({"project": {"name": "t", "store": "s.duckdb"}, "areas": [layer]}, tmp_path)
-    testing.write_incidents(tmp_path / "s.duckdb", [testing.incident("2019-01-02", beat=HEATH)])
+    testing.store_batch(
+        tmp_path / "s.duckdb",
+        [testing.incident("2019-01-02", beat=HEATH)],
+        "uhw",
+        "ed",
+        (date(2019, 1, 1), date(2019, 1, 31)),
+    )
     args = ["--project", str(tmp_path), "analyse", "hotspots", "--period", "2019-01"]
     result = CliRunner().invoke(main, [*args, "--statistic", "excess", "--basis", "population"])
     assert result.exit_code == 1
     message = "excess against population: no area of the layer has a population"
-    assert result.output == f"Error: {message}\n"
+    assert result.stderr.splitlines()[-1] == f"Error: {message}"
 
 
 def test_grid_cells_line_up_on_the_national_grid_and_know_their_neighbours():
