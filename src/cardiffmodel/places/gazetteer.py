@@ -87,7 +87,8 @@ class Place:
     aliases: tuple[str, ...] = ()  # other names people use for it ("Revs")
     address: str = ""  # the whole address (street, district, town): words that place it
     source: str = ""  # fsa, police_uk, os_open_names, naptan, osm, csv, postcode
-    complete: bool = True  # from a list holding every place of its kind (see COMPLETE_SOURCES)
+    complete: bool = True  # from a list holding every place of its kind (not police.uk streets)
+    venues: int = 0  # venues whose address names this street: a prior like ``crimes``
 
 
 class GazetteerError(ValueError):
@@ -346,6 +347,7 @@ def street_places(
                     lon=_weighted_median([(xy[0], n) for xy, n in cluster.items()]),
                     lat=_weighted_median([(xy[1], n) for xy, n in cluster.items()]),
                     crimes=crime_count,
+                    venues=sum(points[xy][1] - points[xy][0] for xy in cluster),
                     source="police_uk" if crime_count else "fsa_address",
                     complete=False,
                 )

@@ -425,11 +425,14 @@ class Matcher:
     def _shares(
         self, spots: list[list[Candidate]], site: tuple[float, float] | None
     ) -> list[float]:
-        """Prior share of each spot: (crimes + 1), times a gravity term when a site is given."""
+        """Prior share of each spot: (crimes + venues on it + 1), times a gravity term when a
+        site is given."""
         index = self.index
         weights = []
         for spot in spots:
-            weight = 1.0 + max(index.places[c.place].crimes for c in spot)
+            weight = 1.0 + max(
+                index.places[c.place].crimes + index.places[c.place].venues for c in spot
+            )
             if site is not None:
                 distance = index.metres(spot[0].place, site[0], site[1])
                 weight /= (distance + GRAVITY_OFFSET_M) ** 2

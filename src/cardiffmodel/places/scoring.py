@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz
+
 from cardiffmodel.places.gazetteer import Place
-from cardiffmodel.places.index import Name, PlaceIndex
-from cardiffmodel.places.normalise import STREET_TYPES
+from cardiffmodel.places.index import TYPE_WORDS, Name, PlaceIndex
+from cardiffmodel.places.normalise import GENERIC, STREET_TYPES
 
 # Words naming a kind of venue, and whether a venue is of that kind.
 KIND_WORDS: dict[str, Callable[[Place], bool]] = {
@@ -23,6 +25,13 @@ KIND_WORDS: dict[str, Callable[[Place], bool]] = {
     **dict.fromkeys(("cafe", "restaurant"), lambda p: p.category.startswith("Restaurant")),
     "takeaway": lambda p: p.category.startswith("Takeaway"),
 }
+# Type words ("pub", "inn", "hotel") a venue of another kind explains only in part: a pub
+# filed by the FSA as a restaurant is still called a pub, a takeaway is not.
+TYPE_CREDIT = 0.5
+OTHER_KINDS = ("Takeaway", "Retailers", "School", "Hospitals", "Mobile", "Manufacturers",
+               "Distributors", "Farmers", "Importers", "Caring")  # fmt: skip
+MIN_CHAR_SIMILARITY = 0.85  # a name read letter by letter ("mardy nin" for Mardy Inn)
+MIN_CHAR_LENGTH = 6
 MIN_STREET_RECALL = 0.6  # "Cowbridge Rd" names Cowbridge Road East; "Tyla" is not Tyla Gwyn
 POSTCODE_WEIGHT = 5.0  # a full postcode a venue has: about one uncommon word
 OUT_OF_ORDER = 0.9  # recall kept by a name whose words the text gives in another order
@@ -66,17 +75,44 @@ def score_candidates(
     if postcode not in index.postcodes:
         postcode = ""  # a postcode no venue has (a home's?) is neither evidence nor noise
     total += POSTCODE_WEIGHT if postcode else 0.0
-    kinds = [(pos, token) for pos, token in enumerate(tokens) if token in KIND_WORDS]
+    kinds = [
+        (pos, token)
+        for pos, token in enumerate(tokens)
+        if token in KIND_WORDS or token in TYPE_WORDS
+    ]
+    chars = _Chars(tokens)
     ids = index.streets_in(tokens)  # "station road", "park place": common words only
     if not generic_only:
         ids |= index.candidates(hits)
     scored = [
         c
         for i in ids
-        if (c := _score_one(index, i, kinds, hits, at, weights, total, postcode)) is not None
+        if (c := _score_one(index, i, kinds, hits, at, weights, total, postcode, chars)) is not None
     ]
     scored.sort(key=lambda c: (-c.raw, -index.places[c.place].crimes, c.place))
     return scored
+
+
+class _Chars:
+    """A text's matching words run together, for reading a name letter by letter when the
+    spaces are in the wrong place ("elysiu mbar", "mardy nin")."""
+
+    def __init__(self, tokens: tuple[str, ...]):
+        self.text = "".join(tokens)
+        self.owner: list[int] = [pos for pos, t in enumerate(tokens) for _ in t]
+
+    def overlap(self, name: Name) -> tuple[float, dict[int, float]]:
+        """Similarity of the name's letters to the best-matching stretch of the text's, and
+        the text positions that stretch covers."""
+        letters = "".join(name.tokens)
+        if len(letters) < MIN_CHAR_LENGTH or len(letters) > len(self.text) + 1:
+            return 0.0, {}  # a name longer than the text is not read in it
+        found = fuzz.partial_ratio_alignment(letters, self.text)
+        if found is None or found.score < 100 * MIN_CHAR_SIMILARITY:
+            return 0.0, {}
+        similarity = found.score / 100
+        covered = {self.owner[k] for k in range(found.dest_start, found.dest_end)}
+        return similarity, dict.fromkeys(covered, similarity)
 
 
 def _score_one(
@@ -88,17 +124,19 @@ def _score_one(
     weights: list[float],
     total: float,
     postcode: str,
+    chars: _Chars,
 ) -> Candidate | None:
     """How much of place ``i``'s name the text holds, and how much of the text the
-    place's name, street and postcode explain.
+    place's name, street, address words (district, town), postcode and kind explain.
 
     A street's name must appear as a run of words in order and with its type word
     ("Bishopston" alone names no street, and "Ty Coch / Station Road" not Ty-Coch Road);
-    a venue's words may come in any order (at a small cost) and with gaps.
+    a venue's words may come in any order (at a small cost) and with gaps, or be read
+    letter by letter when the typist's spaces fell in the wrong place.
     """
     place = index.places[i]
     is_street = place.kind == "street"
-    best: tuple[float, dict[int, float], tuple[str, ...]] | None = None
+    best: tuple[float, dict[int, float], tuple[str, ...], float] | None = None
     for name in index.names[i]:
         if is_street:
             recall, used = _run_overlap(name, hits, at, {})
@@ -106,11 +144,19 @@ def _score_one(
                 continue
         else:
             recall, used = _overlap(name, hits)
-        if best is None or recall > best[0]:
-            best = (recall, used, name.tokens)
+            if recall < 0.9:
+                letters, covered = chars.overlap(name)
+                if letters > recall and len(covered) >= len(used):
+                    recall, used = letters, covered
+        # the way of writing the name that explains most of the text at its recall
+        # ("Ye Olde Bull Inn" over "Bull" for "ye olde bull")
+        merit = recall * sum(weights[p] for p in used)
+        if best is None or merit > best[3]:
+            best = (recall, used, name.tokens, merit)
     if best is None or not best[1]:
         return None
-    recall, used, name_tokens = best
+    recall, used, name_tokens, _ = best
+    credit = dict.fromkeys(used, 1.0)
     support = False
     street = index.street_names[i]
     if street is not None:
@@ -118,16 +164,25 @@ def _score_one(
         if street_recall >= 0.75:
             support = True
             used = {**used, **street_used}
+            credit.update(dict.fromkeys(street_used, 1.0))
+    context = index.context[i]
+    if context:
+        found = _context_words(context, hits, used, chars)
+        support = support or bool(found)
+        used = {**used, **dict.fromkeys(found, 1.0)}
+        credit.update(dict.fromkeys(found, 1.0))
     postcode_weight = 0.0
     if postcode and place.postcode == postcode:
         support = True
         postcode_weight = POSTCODE_WEIGHT
     if kinds and place.kind == "venue":
-        used = {**used, **_kind_words(place, kinds, used)}
-    used_weight = sum(weights[p] for p in used) + postcode_weight
+        for pos, share in _kind_words(place, kinds, used, index.name_words[i]).items():
+            used[pos] = 1.0
+            credit[pos] = share
+    used_weight = sum(weights[p] * credit[p] for p in used) + postcode_weight
     coverage = used_weight / total if total else 0.0
     similarity = (
-        (sum(weights[p] * s for p, s in used.items()) + postcode_weight) / used_weight
+        (sum(weights[p] * credit[p] * s for p, s in used.items()) + postcode_weight) / used_weight
         if used_weight
         else 0.0
     )
@@ -145,12 +200,44 @@ def _score_one(
     )
 
 
+def _context_words(
+    context: frozenset[str],
+    hits: dict[str, list[tuple[float, int]]],
+    used: Mapping[int, float],
+    chars: _Chars,
+) -> dict[int, str]:
+    """Text positions (not yet used) whose word, as typed or corrected, is one of a
+    venue's address words, with that word."""
+    found: dict[int, str] = {}
+    for word, places in hits.items():
+        if word in context:
+            for _, pos in places:
+                if pos not in used:
+                    found[pos] = word
+    if all(w in GENERIC or w in STREET_TYPES for w in found.values()):
+        return {}  # "road" alone does not say which road
+    return found
+
+
 def _kind_words(
-    place: Place, kinds: list[tuple[int, str]], used: Mapping[int, float]
+    place: Place,
+    kinds: list[tuple[int, str]],
+    used: Mapping[int, float],
+    own: frozenset[str],
 ) -> dict[int, float]:
     """Text words saying what kind of place it is ("pub", "school") that this venue is:
-    they are explained by it ("Kings Castle pub")."""
-    return {pos: 1.0 for pos, token in kinds if pos not in used and KIND_WORDS[token](place)}
+    they are explained by it ("Kings Castle pub"); a venue whose kind is not known to be
+    another explains them in part (the FSA files many pubs as restaurants or hotels)."""
+    found = {}
+    for pos, token in kinds:
+        if pos in used:
+            continue
+        fits = KIND_WORDS.get(token)
+        if token in own or (fits is not None and fits(place)):
+            found[pos] = 1.0
+        elif not place.category.startswith(OTHER_KINDS):
+            found[pos] = TYPE_CREDIT
+    return found
 
 
 def _overlap(
