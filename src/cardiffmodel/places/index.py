@@ -156,9 +156,16 @@ class PlaceIndex:
             self._context(p, v) for p, v in zip(self.places, token_lists, strict=True)
         )
         self.address_words = frozenset().union(*self.context)
+        self.reach = tuple(
+            self.context[i]
+            | {t for name in self.names[i] for t in name.tokens}
+            | frozenset(self.street_names[i].tokens if self.street_names[i] else ())
+            for i in range(len(self.places))
+        )
         self.name_words = tuple(
             frozenset(t for v in variants for t in v) for variants in token_lists
         )
+        self.unseen_namesake = self._unseen_namesake()
         self._deletion_index = self._build_deletions(self.df)
         self._phonetic_index = self._build_phonetic(self.df)
         self._corrections: dict[str, tuple[tuple[str, float], ...]] = {}
@@ -243,6 +250,26 @@ class PlaceIndex:
             found = next((tokens[i:] for i in range(len(tokens)) if tokens[i:] in known), None)
             streets.append(self._name(found) if found else None)
         return tuple(streets)
+
+    def _unseen_namesake(self) -> float:
+        """Chance that a street known only from an incomplete list (crime points, venue
+        addresses) has a namesake the list missed: (share of street names held by two or
+        more streets, as seen) / c x (1 - c), where c, the completeness of the crime-point
+        list, is the share of the street names venues' addresses give that crime points
+        also give. 0 when every street comes from a complete road list."""
+        streets = [p for p in self.places if p.kind == "street"]
+        if not streets or all(p.complete for p in streets):
+            return 0.0
+        crime_names = {p.name.lower() for p in streets if p.crimes}
+        address_names = {p.name.lower() for p in streets if p.venues}
+        if not crime_names or not address_names:
+            return 0.0
+        completeness = max(len(crime_names & address_names) / len(address_names), 0.05)
+        counts: dict[str, int] = defaultdict(int)
+        for p in streets:
+            counts[p.name.lower()] += 1
+        repeated = sum(1 for n in counts.values() if n > 1) / len(counts)
+        return min(1.0, repeated / completeness) * (1.0 - completeness)
 
     @staticmethod
     def _context(place: Place, variants: list[tuple[str, ...]]) -> frozenset[str]:

@@ -90,8 +90,8 @@ FEATURES = (
     "street_support",  # a venue whose street (or postcode) the text also gives
     "is_street",
 )
-COEFFICIENTS = (-7.456, 2.354, 0.922, -1.096, 1.442, 1.815, 1.843, 1.693, 3.542)
-MIN_SCORE = 0.851
+COEFFICIENTS = (-11.02, 3.133, 2.524, -0.703, 3.654, 1.62, 1.453, 1.226, 3.483)
+MIN_SCORE = 0.875
 
 
 @dataclass(frozen=True)
@@ -208,10 +208,17 @@ class Matcher:
         pairs = list(zip(texts, sites if sites is not None else [None] * len(texts), strict=True))
         distinct = list(dict.fromkeys(pairs))
         if workers > 1 and len(distinct) >= PARALLEL_MIN:
+            # Forked workers inherit the matcher (set by the initializer, whose arguments
+            # a fork does not pickle); only the texts and the matches cross processes.
             chunks = [distinct[k::workers] for k in range(workers)]
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                parts = list(pool.map(_resolve_chunk, [self] * workers, chunks))
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_adopt,
+                initargs=(self,),
+            ) as pool:
+                parts = list(pool.map(_resolve_chunk, chunks))
             resolved = {
                 pair: match
                 for chunk, part in zip(chunks, parts, strict=True)
@@ -309,6 +316,13 @@ class Matcher:
         k = max(range(len(spots)), key=lambda j: (shares[j], -j))
         chosen, share = spots[k][0], shares[k]
         place = index.places[chosen.place]
+        if place.kind == "street" and not any(index.places[c.place].complete for c in spots[k]):
+            # a namesake the street list missed would join the shares with the prior
+            # weight of a street with no crime and no venue (1), times the chance it exists
+            seen = 1.0 + max(
+                index.places[c.place].crimes + index.places[c.place].venues for c in spots[k]
+            )
+            share *= seen / (seen + index.unseen_namesake)
         rival = next((c.raw for c in ranked[len(tied) :] if self._apart(chosen, c)), 0.0)
         features = self.features(chosen, best.raw - rival)
         score = self._probability(features) * share
@@ -472,8 +486,17 @@ class Matcher:
         return kind
 
 
+_WORKER: dict[str, Matcher] = {}  # the matcher a forked worker process serves
+
+
+def _adopt(matcher: Matcher) -> None:
+    """Worker-process initializer of ``Matcher.match_many``."""
+    _WORKER["matcher"] = matcher
+
+
 def _resolve_chunk(
-    matcher: Matcher, pairs: Sequence[tuple[str | None, tuple[float, float] | None]]
+    pairs: Sequence[tuple[str | None, tuple[float, float] | None]],
 ) -> list[Match]:
     """Worker-process entry point of ``Matcher.match_many``."""
+    matcher = _WORKER["matcher"]
     return [matcher.diagnose(text, site).match for text, site in pairs]

@@ -32,6 +32,7 @@ OTHER_KINDS = ("Takeaway", "Retailers", "School", "Hospitals", "Mobile", "Manufa
                "Distributors", "Farmers", "Importers", "Caring")  # fmt: skip
 MIN_CHAR_SIMILARITY = 0.85  # a name read letter by letter ("mardy nin" for Mardy Inn)
 MIN_CHAR_LENGTH = 6
+PRUNE_SHARE = 0.5  # candidates whose bound is below this share of the best are not scored
 MIN_STREET_RECALL = 0.6  # "Cowbridge Rd" names Cowbridge Road East; "Tyla" is not Tyla Gwyn
 POSTCODE_WEIGHT = 5.0  # a full postcode a venue has: about one uncommon word
 OUT_OF_ORDER = 0.9  # recall kept by a name whose words the text gives in another order
@@ -68,6 +69,8 @@ def score_candidates(
         weights.append(index.query_weight(corrections[0][0] if corrections else token))
         for word, sim in corrections:
             hits.setdefault(word, []).append((sim, pos))
+        if token not in index.df and token in index.address_words:
+            hits.setdefault(token, []).append((1.0, pos))  # a district no name holds
     for found in hits.values():
         found.sort(key=lambda sp: (-sp[0], sp[1]))
     at = {(word, pos): sim for word, found in hits.items() for sim, pos in found}
@@ -84,13 +87,58 @@ def score_candidates(
     ids = index.streets_in(tokens)  # "station road", "park place": common words only
     if not generic_only:
         ids |= index.candidates(hits)
-    scored = [
-        c
-        for i in ids
-        if (c := _score_one(index, i, kinds, hits, at, weights, total, postcode, chars)) is not None
-    ]
+    # Score candidates in order of an upper bound of their raw score, and stop where the
+    # bound falls below half the best found: those left could neither tie with the best
+    # nor change what is decided, and skipping them is most of the speed.
+    positions: dict[str, set[int]] = {w: {pos for _, pos in found} for w, found in hits.items()}
+    kind_weight = sum(weights[pos] for pos, _ in kinds)
+    extra = kind_weight + (POSTCODE_WEIGHT if postcode else 0.0)
+    exact = {pos for found in hits.values() for sim, pos in found if sim >= 1.0}
+    loose = len(exact) < len(tokens)  # a word mistyped: a name may be read letter by letter
+    bounds = sorted(
+        ((_bound(index, i, positions, weights, total, extra, loose), i) for i in ids),
+        reverse=True,
+    )
+    scored: list[Candidate] = []
+    best = 0.0
+    for bound, i in bounds:
+        if bound < best * PRUNE_SHARE:
+            break
+        c = _score_one(index, i, kinds, hits, at, weights, total, postcode, chars)
+        if c is not None:
+            scored.append(c)
+            best = max(best, c.raw)
     scored.sort(key=lambda c: (-c.raw, -index.places[c.place].crimes, c.place))
     return scored
+
+
+def _bound(
+    index: PlaceIndex,
+    i: int,
+    positions: dict[str, set[int]],
+    weights: list[float],
+    total: float,
+    extra: float,
+    loose: bool,
+) -> float:
+    """An upper bound of a candidate's raw score: the best share of a name's weight among
+    the text's words, times the share of the text any of its words could explain."""
+    reach = index.reach[i]
+    covered: set[int] = set()
+    for word, found in positions.items():
+        if word in reach:
+            covered |= found
+    venue = index.places[i].kind == "venue"
+    if not covered:
+        return 1.0 if venue else 0.0
+    coverage = min(1.0, (sum(weights[p] for p in covered) + extra) / total) if total else 0.0
+    if loose and venue:
+        return coverage
+    recall = max(
+        (sum(w for t, w in name.pairs if t in positions) / name.total if name.total else 0.0)
+        for name in index.names[i]
+    )
+    return min(1.0, recall) * coverage
 
 
 class _Chars:
