@@ -162,8 +162,11 @@ def test_conflict_names_the_venue_and_its_real_street(matcher):
 
 
 def test_hospital_site_chooses_between_namesakes_only_when_clearly_nearer(matcher):
-    assert matcher.match("Castle St", site=BARRY).place_id == "street:castle-street"
-    assert matcher.match("Castle St", site=TONGWYNLAIS).place_id == "street:castle-street-2"
+    # three Castle Streets (Barry's, Tongwynlais's, and the city centre's that venues'
+    # addresses name): the site makes the nearest the favourite, not always a sure one
+    assert matcher.diagnose("Castle St", site=BARRY).candidate_id == "street:castle-street"
+    near_tongwynlais = matcher.diagnose("Castle St", site=TONGWYNLAIS)
+    assert near_tongwynlais.candidate_id == "street:castle-street-2"
     # every Cardiff McDonald's is a few km from the University Hospital: no honest choice
     assert matcher.match("McDonalds", site=UHW_SITE).status == "unresolved"
     assert matcher.match("McDonalds Queen St", site=UHW_SITE).place_id == MCDONALDS_QUEEN_ST

@@ -46,7 +46,9 @@ class Project:
         """Venues and streets, then postcodes; postcode sectors are checked against the
         beat layer (or the first layer when there is no beat layer)."""
         places, bbox = self.settings.places, self.settings.region_bbox
-        found = build_gazetteer(places.fsa_xml, places.police_uk_streets, bbox, places.csv)
+        found = build_gazetteer(
+            places.fsa_xml, places.police_uk_streets, bbox, places.csv, places.sources
+        )
         if not places.postcodes:
             return found
         layers = {a.layer: a for a in self.settings.areas}

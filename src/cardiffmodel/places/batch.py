@@ -19,7 +19,17 @@ from cardiffmodel.places.sources import load_sources
 
 INPUT_COLUMNS = ("id", "text")
 SITE_COLUMNS = ("site_lon", "site_lat")
-OUTPUT_COLUMNS = ("id", "place_id", "place_name", "lon", "lat", "location_type", "score", "status")
+OUTPUT_COLUMNS = (
+    "id",
+    "place_id",
+    "place_name",
+    "lon",
+    "lat",
+    "location_type",
+    "score",
+    "status",
+    "reason",
+)
 
 
 class BatchError(ValueError):
@@ -110,7 +120,7 @@ def match_csv(resolver: Resolver, source: Path, target: Path, workers: int = 1) 
         writer.writerow(OUTPUT_COLUMNS)
         for row_id, m in zip(ids, matches, strict=True):
             place = [m.place_id or "", m.place_name or "", _number(m.lon), _number(m.lat)]
-            writer.writerow([row_id, *place, m.location_type, f"{m.score:.4f}", m.status])
+            writer.writerow([row_id, *place, m.location_type, f"{m.score:.4f}", m.status, m.reason])
     return Counter(m.status for m in matches)
 
 

@@ -358,13 +358,14 @@ class PlaceIndex:
             if i + 1 < len(tokens):
                 after = tokens[i + 1]
                 unknown = token not in self.df or after not in self.df
-                unknown = unknown and not {token, after} & self.address_words
                 joined = stem(token + after)
                 if unknown and joined in self.df:
                     out.append(joined)
                     i += 2
                     continue
-                moved = self._split(token + after) if unknown else None
+                # a district or street word no name holds is not a typo to be moved
+                movable = unknown and not {token, after} & self.address_words
+                moved = self._split(token + after) if movable else None
                 if moved is not None and moved != (token, after):
                     out.extend(moved)
                     i += 2

@@ -342,19 +342,25 @@ class Matcher:
 
         names = {spot[0].name for spot in spots}
         if len(names) > 1:
-            shown = sorted({index.places[spot[0].place].name for spot in spots})
+            first = {}
+            for spot in spots:
+                p = index.places[spot[0].place]
+                first.setdefault(p.name, p.place_id)
+            shown = [f"{name!r} ({pid})" for name, pid in sorted(first.items())]
             more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
-            return decision(False, f"ambiguous between {' and '.join(map(repr, shown[:3]))}{more}")
+            return decision(False, f"ambiguous between {' and '.join(shown[:3])}{more}")
         conflict = self._conflict(chosen, ranked)
         if conflict:
             return decision(False, conflict)
         if score < self.min_score:
             if len(spots) > 1 and share < 0.9:
                 nothing = "" if site else " and no hospital site to choose by"
+                ids = ", ".join(index.places[spot[0].place].place_id for spot in spots[:3])
+                more = ", ..." if len(spots) > 3 else ""
                 return decision(
                     False,
                     f"ambiguous: {len(spots)} places named '{place.name}'{nothing}"
-                    f" (best share {share:.2f})",
+                    f" (best share {share:.2f}; {ids}{more})",
                 )
             return decision(
                 False,

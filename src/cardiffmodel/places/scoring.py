@@ -148,6 +148,7 @@ class _Chars:
     def __init__(self, tokens: tuple[str, ...]):
         self.text = "".join(tokens)
         self.owner: list[int] = [pos for pos, t in enumerate(tokens) for _ in t]
+        self.length = [len(t) for t in tokens]
 
     def overlap(self, name: Name) -> tuple[float, dict[int, float]]:
         """Similarity of the name's letters to the best-matching stretch of the text's, and
@@ -159,7 +160,11 @@ class _Chars:
         if found is None or found.score < 100 * MIN_CHAR_SIMILARITY:
             return 0.0, {}
         similarity = found.score / 100
-        covered = {self.owner[k] for k in range(found.dest_start, found.dest_end)}
+        overlap: dict[int, int] = {}
+        for k in range(found.dest_start, found.dest_end):
+            overlap[self.owner[k]] = overlap.get(self.owner[k], 0) + 1
+        # a word the stretch barely touches ("q" of "queen") is not read as the name's
+        covered = [pos for pos, n in overlap.items() if n >= 0.6 * self.length[pos]]
         return similarity, dict.fromkeys(covered, similarity)
 
 
