@@ -58,6 +58,9 @@ OS_OPEN_NAMES_COLUMNS = (
 # OS Open Names types kept: roads are streets; the rest are named places.
 OS_ROAD_TYPES = frozenset({"Named Road", "Section Of Named Road"})
 OS_SKIP_TYPES = frozenset({"Postcode", "Numbered Road", "Section Of Numbered Road"})
+# Settlements are not where an assault can be mapped ("Newport", "Caerleon" name a town or
+# a district): left out, so a text naming only one stays unresolved as too vague.
+OS_SKIP_THEMES = frozenset({"populatedPlace"})
 
 # NaPTAN stop types that are places people name (stations, not each bus stop).
 NAPTAN_TYPES = {
@@ -148,10 +151,10 @@ def load_fsa_csv(path: Path, bbox: Bbox | None = None) -> list[Place]:
 def load_os_open_names(path: Path, bbox: Bbox | None = None) -> list[Place]:
     """Named places and roads from an OS Open Names CSV (no header; British National Grid).
 
-    Named roads become streets from a complete road list; other entries (settlements,
-    suburbs, named buildings, stations, parks) become venues of category ``LOCAL_TYPE``.
-    A Welsh (or English) second name is kept as an alias. Numbered roads and postcodes are
-    left out (postcodes come from a postcode lookup)."""
+    Named roads become streets from a complete road list; other named features (stations,
+    named buildings, woods, beaches) become venues of category ``LOCAL_TYPE``. A Welsh (or
+    English) second name is kept as an alias. Numbered roads, postcodes (they come from a
+    postcode lookup) and settlements (a town names no spot) are left out."""
     rows = []
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -165,7 +168,7 @@ def load_os_open_names(path: Path, bbox: Bbox | None = None) -> list[Place]:
                         f"{', '.join(OS_OPEN_NAMES_COLUMNS[:8])}"
                     )
                 row = dict(zip(OS_OPEN_NAMES_COLUMNS, values, strict=False))
-                if row["LOCAL_TYPE"] in OS_SKIP_TYPES:
+                if row["LOCAL_TYPE"] in OS_SKIP_TYPES or row["TYPE"] in OS_SKIP_THEMES:
                     continue
                 x = _float(path, line, "GEOMETRY_X", row["GEOMETRY_X"])
                 y = _float(path, line, "GEOMETRY_Y", row["GEOMETRY_Y"])
