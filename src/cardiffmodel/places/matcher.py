@@ -6,21 +6,26 @@ How a text is resolved, in order:
    words alone: a home is not placed, both for privacy and because the text rarely says
    which home, unless the text gives its postcode sector ("pts home CF24 3") and that
    sector lies within one beat (step 6).
-2. The text's matching words (``normalise.key_tokens``) are corrected against the
-   gazetteer's words and lead, through an inverted index, to candidate places
-   (``index.PlaceIndex``); only candidates are scored, never the whole gazetteer.
+2. The text's matching words (``normalise.key_tokens``), with word boundaries mended
+   ("windsorcastle", "angeli nn"), are corrected against the gazetteer's words and lead,
+   through an inverted index, to candidate places (``index.PlaceIndex``); only
+   candidates are scored, never the whole gazetteer, in order of an upper bound of
+   their score until the bound falls below half the best.
 3. Each candidate is scored by how much of its name the text holds (``recall``) and how
-   much of the text its name, its street, its postcode and its kind ("pub", "school")
-   explain (``coverage``). A street must be named as a run of words with its type
-   ("Queen St"); a venue's words may be scattered. So "o/s Walkabout St Marys St" prefers
-   the Walkabout on St Mary Street to the street itself, "McDonalds Queen St" the branch
-   on Queen Street to the other eight, and "Coffee House, Cowbridge Rd East" (a venue the
-   gazetteer lacks) falls back to the street, saying which words it could not place.
+   much of the text its name, its street, the other words of its address (district,
+   town), its postcode and its kind ("pub", "school") explain (``coverage``); a name
+   is also read letter by letter when a word is mistyped. A street must be named as a
+   run of words with its type ("Queen St"); a venue's words may be scattered. So "o/s
+   Walkabout St Marys St" prefers the Walkabout on St Mary Street to the street itself,
+   "McDonalds Queen St" the branch on Queen Street to the other eight, and "Coffee
+   House, Cowbridge Rd East" (a venue the gazetteer lacks) falls back to the street,
+   saying which words it could not place.
 4. Candidates scoring within ``TIE`` of the best form a group. A group of different names
    is ambiguous; so is a text naming a venue that stands elsewhere than the street it
    names ("conflict"). A group of one name in several places (a chain, or two streets
    called Queen Street) is split by a prior share: crimes recorded on the street
-   (police.uk), and, when the attended hospital is given, a gravity model (share
+   (police.uk) and venues standing on it, an unseen namesake for a street known only
+   from incomplete lists, and, when the attended hospital is given, a gravity model (share
    proportional to 1 / (distance + 1 km)^2), the assumption the R ``istv`` package makes
    implicitly when it breaks ties by distance. Neither is fitted: both are stated
    assumptions.
