@@ -36,6 +36,7 @@ def newport_places():
         sorted(newport.glob("*-gwent-street.csv")),
         NEWPORT_BBOX,
         [HERE / "newport_landmarks.csv"],
+        address_streets=True,
     )
 
 

@@ -38,6 +38,7 @@ def places():
         [DATA / "venues" / "fsa_food_hygiene_cardiff_2020-11.xml"],
         sorted((DATA / "police_uk").glob("*.csv")),
         CARDIFF_BBOX,
+        address_streets=True,
     )
 
 

@@ -47,7 +47,12 @@ class Project:
         beat layer (or the first layer when there is no beat layer)."""
         places, bbox = self.settings.places, self.settings.region_bbox
         found = build_gazetteer(
-            places.fsa_xml, places.police_uk_streets, bbox, places.csv, places.sources
+            places.fsa_xml,
+            places.police_uk_streets,
+            bbox,
+            places.csv,
+            places.sources,
+            address_streets=True,
         )
         if not places.postcodes:
             return found

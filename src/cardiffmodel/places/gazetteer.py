@@ -269,15 +269,10 @@ def police_uk_points(
                         continue
                     lon, lat = float(row["Longitude"]), float(row["Latitude"])
                     if _inside(lon, lat, bbox):
-                        points[_street_case(location)][(lon, lat)] += 1
+                        points[location][(lon, lat)] += 1
         except (OSError, KeyError, ValueError) as err:
             raise GazetteerError(f"{path}: not a data.police.uk street-level CSV: {err}") from err
     return points
-
-
-def _street_case(name: str) -> str:
-    """police.uk capitalises after apostrophes ("Queen'S Hill"): "Queen's Hill"."""
-    return re.sub(r"'S\b", "'s", name)
 
 
 def load_police_uk_streets(paths: Iterable[Path], bbox: Bbox | None = None) -> list[Place]:
@@ -447,11 +442,14 @@ def build_gazetteer(
     bbox: Bbox | None = None,
     places_csv: Iterable[Path] = (),
     sources: Iterable[Path] = (),
+    address_streets: bool = False,
 ) -> list[Place]:
     """All places: the hand-made CSV places first (so that, on a tie, the curated entry is
     listed first), then FSA venues and the other ``sources`` (any format
-    ``sources.source_kind`` recognises), then streets from police.uk crime points joined
-    with the streets venues' addresses name."""
+    ``sources.source_kind`` recognises), then streets from police.uk crime points, joined,
+    with ``address_streets``, with the streets venues' addresses name (what a project's
+    matcher uses; the synthetic city keeps the crime-point streets it was built on)."""
     from cardiffmodel.places.sources import load_sources  # it builds on this module
 
-    return load_sources([*places_csv, *fsa_xml, *sources, *police_uk_streets], bbox)
+    paths = [*places_csv, *fsa_xml, *sources, *police_uk_streets]
+    return load_sources(paths, bbox, address_streets)

@@ -432,7 +432,9 @@ _READERS = {
 }
 
 
-def load_sources(paths: Iterable[Path], bbox: Bbox | None = None) -> list[Place]:
+def load_sources(
+    paths: Iterable[Path], bbox: Bbox | None = None, address_streets: bool = True
+) -> list[Place]:
     """Places from files of any supported kind (``source_kind``): the hand-made places CSVs
     first (a curated entry is listed first on a tie), then the other sources, then streets
     from police.uk crime points joined with the streets venues' addresses name. ``bbox``
@@ -445,5 +447,5 @@ def load_sources(paths: Iterable[Path], bbox: Bbox | None = None) -> list[Place]
         for path in by_kind.get(kind, []):
             places.extend(reader(path, bbox))
     crimes = police_uk_points(by_kind.get("police_uk", []), bbox)
-    named = address_points(p for p in places if p.source == "fsa")
+    named = address_points(p for p in places if p.source == "fsa") if address_streets else {}
     return places + street_places(crimes, named)
