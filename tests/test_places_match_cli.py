@@ -23,7 +23,7 @@ ROWS = [
     ("5", "park behind tescos", "", ""),
     ("6", "by the big wheel", "", ""),
     ("7", "castle st", *UHW),  # Tongwynlais's or Barry's: both far from the hospital
-    ("8", "castle st", *BARRY),  # Barry's, seen from Barry
+    ("8", "castle st", *BARRY),  # Barry's, or the city centre's that venues' addresses name
     ("9", "", "", ""),
 ]
 
@@ -64,7 +64,7 @@ def test_texts_resolve_to_places_homes_and_unresolved(tmp_path, gazetteer_args):
     target = tmp_path / "out.csv"
     result = run(*gazetteer_args, "--input", str(source), "--output", str(target))
     assert result.exit_code == 0, result.output
-    assert "9 texts, 4 matched, 2 home, 3 unresolved" in result.output
+    assert "9 texts, 3 matched, 2 home, 4 unresolved" in result.output
     with open(target, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         assert tuple(reader.fieldnames or ()) == OUTPUT_COLUMNS
@@ -82,9 +82,15 @@ def test_texts_resolve_to_places_homes_and_unresolved(tmp_path, gazetteer_args):
     assert (out["6"]["place_name"], out["6"]["location_type"]) == ("Cardiff Eye", "other")
     assert out["1"]["location_type"] == "licensed_premises"
     assert out["7"]["status"] == "unresolved"
-    assert (out["8"]["place_id"], out["8"]["status"]) == ("street:castle-street-2", "matched")
+    # unresolved texts say why: the candidates when ambiguous, nothing when blank
+    assert out["8"]["status"] == "unresolved"
+    assert "places named 'Castle Street'" in out["8"]["reason"]
+    assert "street:castle-street-2" in out["8"]["reason"]
+    assert out["5"]["reason"].startswith("ambiguous")
     assert (out["9"]["status"], out["9"]["score"], out["9"]["lon"]) == ("unresolved", "0.0000", "")
-    assert all(0.85 <= float(out[k]["score"]) <= 1 for k in "1268")
+    assert out["9"]["reason"].startswith("blank")
+    assert out["1"]["reason"] == ""
+    assert all(0.85 <= float(out[k]["score"]) <= 1 for k in "126")
 
 
 @pytest.mark.parametrize(

@@ -883,13 +883,16 @@ def places() -> None:
     "target",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="CSV written with id,place_id,place_name,lon,lat,location_type,score,status.",
+    help="CSV written with id,place_id,place_name,lon,lat,location_type,score,status,reason "
+    "(why a text is unresolved: no candidate, ambiguous between which places, or below "
+    "the threshold with the best candidate).",
 )
 @click.option(
     "--gazetteer",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     multiple=True,
-    help="FSA XML, police.uk street CSV or places CSV (repeat for more); "
+    help="FSA XML or CSV, police.uk street CSV, OS Open Names CSV, NaPTAN Stops.csv, "
+    "OpenStreetMap GeoJSON or .osm XML, or places CSV (repeat for more); "
     "without it, the project's gazetteer and review decisions are used.",
 )
 @click.option(

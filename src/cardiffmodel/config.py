@@ -74,6 +74,9 @@ class PlacesConfig:
     aliases: dict[str, str] = field(default_factory=dict)
     csv: tuple[Path, ...] = ()  # hand-made places: name, lon, lat, ... (places/gazetteer.py)
     postcodes: tuple[Path, ...] = ()  # postcode lookup CSVs (places/postcodes.py)
+    # any other gazetteer file, told apart by its contents (places/sources.py): FSA CSV,
+    # OS Open Names CSV, NaPTAN Stops.csv, OpenStreetMap GeoJSON or .osm XML
+    sources: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,7 @@ def settings_from_dict(raw: dict[str, Any], root: Path) -> Settings:
             aliases=dict(places.get("aliases", {})),
             csv=tuple(root / p for p in places.get("csv", [])),
             postcodes=tuple(root / p for p in places.get("postcodes", [])),
+            sources=tuple(root / p for p in places.get("sources", [])),
         ),
         groups=groups,
         engine=project.get("engine", "duckdb"),

@@ -48,7 +48,14 @@ class Project:
         """Venues and streets, then postcodes; postcode sectors are checked against the
         beat layer (or the first layer when there is no beat layer)."""
         places, bbox = self.settings.places, self.region_bbox
-        found = build_gazetteer(places.fsa_xml, places.police_uk_streets, bbox, places.csv)
+        found = build_gazetteer(
+            places.fsa_xml,
+            places.police_uk_streets,
+            bbox,
+            places.csv,
+            places.sources,
+            address_streets=True,
+        )
         if not places.postcodes:
             return found
         layers = {a.layer: a for a in self.settings.areas}

@@ -12,20 +12,24 @@ from typing import Protocol
 
 from cardiffmodel.config import AreaConfig
 from cardiffmodel.places.areas import load_area_layer
-from cardiffmodel.places.gazetteer import (
-    Bbox,
-    GazetteerError,
-    Place,
-    load_fsa_xml,
-    load_places_csv,
-    load_police_uk_streets,
-)
+from cardiffmodel.places.gazetteer import Bbox, GazetteerError, Place
 from cardiffmodel.places.matcher import Match, Matcher
 from cardiffmodel.places.postcodes import postcode_gazetteer
+from cardiffmodel.places.sources import load_sources
 
 INPUT_COLUMNS = ("id", "text")
 SITE_COLUMNS = ("site_lon", "site_lat")
-OUTPUT_COLUMNS = ("id", "place_id", "place_name", "lon", "lat", "location_type", "score", "status")
+OUTPUT_COLUMNS = (
+    "id",
+    "place_id",
+    "place_name",
+    "lon",
+    "lat",
+    "location_type",
+    "score",
+    "status",
+    "reason",
+)
 
 
 class BatchError(ValueError):
@@ -42,32 +46,10 @@ class Resolver(Protocol):
 
 
 def load_gazetteer_files(paths: Sequence[Path], bbox: Bbox | None = None) -> list[Place]:
-    """Places from files of any supported kind, told apart by their contents: FSA food
-    hygiene XML (``.xml``), data.police.uk street-level CSVs (a ``Crime ID`` column) and
-    places CSVs (a ``name`` column). ``bbox`` keeps the FSA and police.uk places inside
-    it (a force's file reaches far beyond one city)."""
-    xml, police, plain = [], [], []
-    for path in paths:
-        if path.suffix.lower() == ".xml":
-            xml.append(path)
-            continue
-        try:
-            with open(path, newline="", encoding="utf-8-sig") as handle:
-                header = next(csv.reader(handle), [])
-        except (OSError, UnicodeDecodeError) as err:
-            raise GazetteerError(f"{path}: cannot read: {err}") from err
-        if "Crime ID" in header and "Location" in header:
-            police.append(path)
-        elif "name" in header:
-            plain.append(path)
-        else:
-            raise GazetteerError(
-                f"{path}: not a gazetteer file: expected an FSA XML file, a data.police.uk "
-                f"street-level CSV or a places CSV with a 'name' column; the header is {header}"
-            )
-    places = [p for path in plain for p in load_places_csv(path)]
-    places += [p for path in xml for p in load_fsa_xml(path, bbox)]
-    return places + load_police_uk_streets(police, bbox)
+    """Places from files of any supported kind, told apart by their contents (see
+    ``sources.source_kind``); ``bbox`` keeps the downloaded sources' places inside it (a
+    force's file reaches far beyond one city)."""
+    return load_sources(paths, bbox)
 
 
 def matcher_from_files(
@@ -138,7 +120,7 @@ def match_csv(resolver: Resolver, source: Path, target: Path, workers: int = 1) 
         writer.writerow(OUTPUT_COLUMNS)
         for row_id, m in zip(ids, matches, strict=True):
             place = [m.place_id or "", m.place_name or "", _number(m.lon), _number(m.lat)]
-            writer.writerow([row_id, *place, m.location_type, f"{m.score:.4f}", m.status])
+            writer.writerow([row_id, *place, m.location_type, f"{m.score:.4f}", m.status, m.reason])
     return Counter(m.status for m in matches)
 
 

@@ -59,6 +59,7 @@ def cardiff_gazetteer(data: Path) -> list[Place]:
         [data / "venues" / "fsa_food_hygiene_cardiff_2020-11.xml"],
         sorted((data / "police_uk").glob("*.csv")),
         CARDIFF_BBOX,
+        address_streets=True,
     )
 
 

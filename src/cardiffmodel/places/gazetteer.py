@@ -14,9 +14,11 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from cardiffmodel.places.normalise import STREET_TYPES
 
 # FSA business types that are licensed to sell alcohol for consumption on the premises.
 LICENSED_TYPES = frozenset({"Pub/bar/nightclub"})
@@ -83,6 +85,10 @@ class Place:
     lat: float
     crimes: int = 0  # police-recorded crimes snapped here: a prior for where incidents happen
     aliases: tuple[str, ...] = ()  # other names people use for it ("Revs")
+    address: str = ""  # the whole address (street, district, town): words that place it
+    source: str = ""  # fsa, police_uk, os_open_names, naptan, osm, csv, postcode
+    complete: bool = True  # from a list holding every place of its kind (not police.uk streets)
+    venues: int = 0  # venues whose address names this street: a prior like ``crimes``
 
 
 class GazetteerError(ValueError):
@@ -105,6 +111,33 @@ def _text(element: ET.Element, tag: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
+def fsa_venue(
+    fhrsid: str,
+    name: str,
+    category: str,
+    lines: Sequence[str],
+    postcode: str,
+    lon: float,
+    lat: float,
+) -> Place:
+    """One FSA establishment as a venue, whatever its address layout: the street may be in
+    any of AddressLine1-4, or packed with the name, number and town into one line."""
+    lines = [line.strip() for line in lines if line and line.strip()]
+    return Place(
+        place_id=f"fsa:{fhrsid}",
+        name=name,
+        kind="venue",
+        category=category,
+        licensed=category in LICENSED_TYPES or _is_bar_brand(name),
+        street=street_of_address(lines),
+        postcode=postcode.upper(),
+        lon=lon,
+        lat=lat,
+        address=", ".join(lines),
+        source="fsa",
+    )
+
+
 def load_fsa_xml(path: Path, bbox: Bbox | None = None) -> list[Place]:
     """Venues from an FSA food hygiene ratings XML file; entries without a geocode are skipped
     because a venue we cannot place on the map cannot place an incident either."""
@@ -115,23 +148,19 @@ def load_fsa_xml(path: Path, bbox: Bbox | None = None) -> list[Place]:
                 continue
             lon, lat = _text(element, "Geocode/Longitude"), _text(element, "Geocode/Latitude")
             if lon and lat and _inside(float(lon), float(lat), bbox):
-                category = _text(element, "BusinessType")
-                name = _text(element, "BusinessName")
                 places.append(
-                    Place(
-                        place_id=f"fsa:{_text(element, 'FHRSID')}",
-                        name=name,
-                        kind="venue",
-                        category=category,
-                        licensed=category in LICENSED_TYPES or _is_bar_brand(name),
-                        street=_street_of_address(_text(element, "AddressLine1")),
-                        postcode=_text(element, "PostCode").upper(),
-                        lon=float(lon),
-                        lat=float(lat),
+                    fsa_venue(
+                        _text(element, "FHRSID"),
+                        _text(element, "BusinessName"),
+                        _text(element, "BusinessType"),
+                        [_text(element, f"AddressLine{k}") for k in range(1, 5)],
+                        _text(element, "PostCode"),
+                        float(lon),
+                        float(lat),
                     )
                 )
             element.clear()
-    except (ET.ParseError, OSError) as err:
+    except (ET.ParseError, OSError, ValueError) as err:
         raise GazetteerError(f"{path}: not a readable FSA food hygiene XML file: {err}") from err
     return places
 
@@ -139,6 +168,38 @@ def load_fsa_xml(path: Path, bbox: Bbox | None = None) -> list[Place]:
 def _is_bar_brand(name: str) -> bool:
     lowered = name.lower().removeprefix("the ")
     return any(lowered == b or lowered.startswith(b + " ") for b in LICENSED_BRANDS)
+
+
+# Words ending a street's name in an address (abbreviations included), and Welsh street
+# words that begin one ("Heol Dulais"); a compass word may follow ("Cowbridge Road East").
+_ADDRESS_TYPES = frozenset(STREET_TYPES | {"rd", "ave", "tce", "cres", "sq", "pl", "hill"})
+_WELSH_LEADING = frozenset({"heol", "ffordd", "stryd", "lon", "rhodfa", "llys", "clos", "teras"})
+_COMPASS = frozenset({"east", "west", "north", "south", "upper", "lower"})
+
+
+def street_of_address(lines: Sequence[str]) -> str:
+    """The street of an address given as lines in any layout.
+
+    The first line holding a street word is taken; within it, what follows the last comma
+    and the last house number, up to its last street word: "Angel Inn 39 West Street
+    Newport South Wales" -> "West Street", "Stall 200, Central Market St Mary Street" ->
+    "Central Market St Mary Street" (later matched to the known street it ends with),
+    "Heol Dulais" -> "Heol Dulais". Without a street word, the first line as before."""
+    for line in lines:
+        part = line.rsplit(",", 1)[-1].strip()
+        words = part.split()
+        lowered = [w.lower().strip(".") for w in words]
+        numbers = [k for k, w in enumerate(words) if re.fullmatch(r"[\d\-/]+[a-zA-Z]?", w)]
+        start = numbers[-1] + 1 if numbers else 0
+        ends = [k for k in range(start, len(words)) if lowered[k] in _ADDRESS_TYPES and k > start]
+        if ends:
+            end = ends[-1] + 1
+            if end < len(words) and lowered[end] in _COMPASS and end + 1 == len(words):
+                end += 1
+            return " ".join(words[start:end])
+        if start < len(words) and lowered[start] in _WELSH_LEADING and len(words) - start > 1:
+            return " ".join(words[start:])
+    return _street_of_address(lines[0]) if lines else ""
 
 
 def _street_of_address(line: str) -> str:
@@ -194,14 +255,10 @@ def _weighted_median(values: list[tuple[float, int]]) -> float:
     return ordered[-1][0]
 
 
-def load_police_uk_streets(paths: Iterable[Path], bbox: Bbox | None = None) -> list[Place]:
-    """Streets from data.police.uk street-level crime CSVs, placed at the crime-weighted
-    median of their map points.
-
-    Map points of one name more than ``SAME_STREET_GAP_M`` apart become separate streets:
-    the busiest keeps the plain id (``street:queen-street``), the others get ``-2``, ``-3``
-    ... in decreasing order of crimes. ``crimes`` counts the records snapped to each.
-    """
+def police_uk_points(
+    paths: Iterable[Path], bbox: Bbox | None = None
+) -> dict[str, dict[tuple[float, float], int]]:
+    """Crimes per map point per street name of data.police.uk street-level crime CSVs."""
     points: dict[str, dict[tuple[float, float], int]] = defaultdict(lambda: defaultdict(int))
     for path in paths:
         try:
@@ -215,13 +272,67 @@ def load_police_uk_streets(paths: Iterable[Path], bbox: Bbox | None = None) -> l
                         points[location][(lon, lat)] += 1
         except (OSError, KeyError, ValueError) as err:
             raise GazetteerError(f"{path}: not a data.police.uk street-level CSV: {err}") from err
+    return points
+
+
+def load_police_uk_streets(paths: Iterable[Path], bbox: Bbox | None = None) -> list[Place]:
+    """Streets from data.police.uk street-level crime CSVs, placed at the crime-weighted
+    median of their map points.
+
+    Map points of one name more than ``SAME_STREET_GAP_M`` apart become separate streets:
+    the busiest keeps the plain id (``street:queen-street``), the others get ``-2``, ``-3``
+    ... in decreasing order of crimes. ``crimes`` counts the records snapped to each.
+    """
+    return street_places(police_uk_points(paths, bbox))
+
+
+def address_points(venues: Iterable[Place]) -> dict[str, dict[tuple[float, float], int]]:
+    """The points of the streets venues' addresses name (a venue stands on its street)."""
+    points: dict[str, dict[tuple[float, float], int]] = defaultdict(lambda: defaultdict(int))
+    for venue in venues:
+        street = venue.street
+        if venue.kind == "venue" and street and street.split()[-1].lower() in _ADDRESS_TYPES:
+            points[street.title() if street.isupper() else street][(venue.lon, venue.lat)] += 1
+    return points
+
+
+def street_places(
+    crimes: dict[str, dict[tuple[float, float], int]],
+    addresses: dict[str, dict[tuple[float, float], int]] | None = None,
+) -> list[Place]:
+    """Streets from police.uk map points (with their crimes) and, where given, the points of
+    venues whose address names the street: a street no crime was recorded on in the loaded
+    months is still known when a venue stands on it, and venues along a long road join its
+    sparse crime points into one street. Both lists are incomplete (``complete`` False):
+    streets with neither crime nor venue are missing, so a name found once may have an
+    unseen namesake. Streets only venues name get ids ``street:`` + name + ``-a``."""
+    addresses = addresses or {}
+    by_key: dict[str, str] = {}
+    for name in crimes:
+        by_key.setdefault(_slug(name), name)
+    merged: dict[str, dict[tuple[float, float], tuple[int, int]]] = defaultdict(dict)
+    for name, counts in crimes.items():
+        for xy, n in counts.items():
+            merged[name][xy] = (n, n)
+    for name, counts in addresses.items():
+        known = by_key.get(_slug(name), name)
+        for xy, n in counts.items():
+            crimes_here, weight = merged[known].get(xy, (0, 0))
+            merged[known][xy] = (crimes_here, weight + n)
     streets = []
-    for name, counts in sorted(points.items()):
+    for name, points in sorted(merged.items()):
         slug = "street:" + _slug(name)
-        for rank, cluster in enumerate(_clusters(counts), start=1):
+        clusters = _clusters({xy: w for xy, (_, w) in points.items()})
+        clusters.sort(key=lambda g: (-sum(points[xy][0] for xy in g), -sum(g.values()), min(g)))
+        for rank, cluster in enumerate(clusters, start=1):
+            crime_count = sum(points[xy][0] for xy in cluster)
+            if name not in crimes:
+                place_id = f"{slug}-a" if rank == 1 else f"{slug}-a{rank}"
+            else:
+                place_id = slug if rank == 1 else f"{slug}-{rank}"
             streets.append(
                 Place(
-                    place_id=slug if rank == 1 else f"{slug}-{rank}",
+                    place_id=place_id,
                     name=name,
                     kind="street",
                     category="street",
@@ -230,7 +341,10 @@ def load_police_uk_streets(paths: Iterable[Path], bbox: Bbox | None = None) -> l
                     postcode="",
                     lon=_weighted_median([(xy[0], n) for xy, n in cluster.items()]),
                     lat=_weighted_median([(xy[1], n) for xy, n in cluster.items()]),
-                    crimes=sum(cluster.values()),
+                    crimes=crime_count,
+                    venues=sum(points[xy][1] - points[xy][0] for xy in cluster),
+                    source="police_uk" if crime_count else "fsa_address",
+                    complete=False,
                 )
             )
     return streets
@@ -327,13 +441,15 @@ def build_gazetteer(
     police_uk_streets: Iterable[Path],
     bbox: Bbox | None = None,
     places_csv: Iterable[Path] = (),
+    sources: Iterable[Path] = (),
+    address_streets: bool = False,
 ) -> list[Place]:
-    """All venues and streets: the hand-made CSV places first (so that, on a tie, the
-    curated entry is listed first), then FSA venues, then police.uk streets."""
-    places: list[Place] = []
-    for path in places_csv:
-        places.extend(load_places_csv(path))
-    for path in fsa_xml:
-        places.extend(load_fsa_xml(path, bbox))
-    places.extend(load_police_uk_streets(police_uk_streets, bbox))
-    return places
+    """All places: the hand-made CSV places first (so that, on a tie, the curated entry is
+    listed first), then FSA venues and the other ``sources`` (any format
+    ``sources.source_kind`` recognises), then streets from police.uk crime points, joined,
+    with ``address_streets``, with the streets venues' addresses name (what a project's
+    matcher uses; the synthetic city keeps the crime-point streets it was built on)."""
+    from cardiffmodel.places.sources import load_sources  # it builds on this module
+
+    paths = [*places_csv, *fsa_xml, *sources, *police_uk_streets]
+    return load_sources(paths, bbox, address_streets)

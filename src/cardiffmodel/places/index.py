@@ -21,6 +21,7 @@ from rapidfuzz.distance import OSA
 
 from cardiffmodel.places.gazetteer import Place
 from cardiffmodel.places.normalise import (
+    FILLER,
     GENERIC,
     STREET_TYPES,
     is_number,
@@ -47,6 +48,16 @@ NAME_NOISE = frozenset(
         "the",
     }
 )
+
+# Words saying what kind of venue a name is ("Angel Inn", "Talisman Public House"): people
+# drop them or say another ("the Angel", "Angel pub"), so each name is also indexed
+# without them, and in names and texts they weigh as general words do.
+TYPE_WORDS = frozenset(
+    {"inn", "tavern", "arms", "lounge", "public", "pub", "bar", "club", "nightclub", "hotel",
+     "house", "social", "bistro", "grill", "cafe", "restaurant", "takeaway"}
+)  # fmt: skip
+LEADING_NOISE = frozenset({"the", "ye", "olde", "old"})
+MIN_SPLIT_PART = 3  # "windsorcastle" -> "windsor castle"; shorter parts match too much
 
 # Words held by more places than this never generate candidates (they still score).
 MAX_GENERATING_DF = 60
@@ -105,6 +116,17 @@ def name_variants(place: Place) -> list[tuple[str, ...]]:
         core.pop(0)
     if core and tuple(core) not in variants:
         variants.append(tuple(core))
+    if place.kind != "street":
+        # the name without its type words, front or back ("Ye Olde Murenger House" ->
+        # "murenger"), kept when a distinctive word remains
+        bare = list(core)
+        while len(bare) > 1 and (bare[-1] in TYPE_WORDS or bare[-1] in NAME_NOISE):
+            bare.pop()
+        while len(bare) > 1 and bare[0] in LEADING_NOISE:
+            bare.pop(0)
+        telling = any(t not in GENERIC and t not in TYPE_WORDS for t in bare)
+        if bare and telling and tuple(bare) not in variants:
+            variants.append(tuple(bare))
     return variants
 
 
@@ -130,6 +152,20 @@ class PlaceIndex:
         self.postings: dict[str, tuple[int, ...]] = self._postings(token_lists)
         self.exact: dict[tuple[str, ...], tuple[int, ...]] = self._exact(token_lists)
         self.street_names: tuple[Name | None, ...] = self._venue_streets()
+        self.context: tuple[frozenset[str], ...] = tuple(
+            self._context(p, v) for p, v in zip(self.places, token_lists, strict=True)
+        )
+        self.address_words = frozenset().union(*self.context)
+        self.reach = tuple(
+            self.context[i]
+            | {t for name in self.names[i] for t in name.tokens}
+            | frozenset(self.street_names[i].tokens if self.street_names[i] else ())
+            for i in range(len(self.places))
+        )
+        self.name_words = tuple(
+            frozenset(t for v in variants for t in v) for variants in token_lists
+        )
+        self.unseen_namesake = self._unseen_namesake()
         self._deletion_index = self._build_deletions(self.df)
         self._phonetic_index = self._build_phonetic(self.df)
         self._corrections: dict[str, tuple[tuple[str, float], ...]] = {}
@@ -174,7 +210,7 @@ class PlaceIndex:
     @staticmethod
     def _weight_of(token: str, df: int, n: int) -> float:
         idf = math.log((n + 1) / df)
-        return idf * GENERIC_WEIGHT if token in GENERIC else idf
+        return idf * GENERIC_WEIGHT if token in GENERIC or token in TYPE_WORDS else idf
 
     def _name(self, tokens: tuple[str, ...], street: bool = False) -> Name:
         """A name with its word weights; in a street's own name the street type weighs
@@ -214,6 +250,36 @@ class PlaceIndex:
             found = next((tokens[i:] for i in range(len(tokens)) if tokens[i:] in known), None)
             streets.append(self._name(found) if found else None)
         return tuple(streets)
+
+    def _unseen_namesake(self) -> float:
+        """Chance that a street known only from an incomplete list (crime points, venue
+        addresses) has a namesake the list missed: (share of street names held by two or
+        more streets, as seen) / c x (1 - c), where c, the completeness of the crime-point
+        list, is the share of the street names venues' addresses give that crime points
+        also give. 0 when every street comes from a complete road list."""
+        streets = [p for p in self.places if p.kind == "street"]
+        if not streets or all(p.complete for p in streets):
+            return 0.0
+        crime_names = {p.name.lower() for p in streets if p.crimes}
+        address_names = {p.name.lower() for p in streets if p.venues}
+        if not crime_names or not address_names:
+            return 0.0
+        completeness = max(len(crime_names & address_names) / len(address_names), 0.05)
+        counts: dict[str, int] = defaultdict(int)
+        for p in streets:
+            counts[p.name.lower()] += 1
+        repeated = sum(1 for n in counts.values() if n > 1) / len(counts)
+        return min(1.0, repeated / completeness) * (1.0 - completeness)
+
+    @staticmethod
+    def _context(place: Place, variants: list[tuple[str, ...]]) -> frozenset[str]:
+        """Words of a venue's address that are not its name (street, district, town): a
+        text naming them with the venue agrees with it ("Greyhound Christchurch")."""
+        if place.kind != "venue":
+            return frozenset()
+        named = {t for v in variants for t in v}
+        words = key_tokens(normalise(f"{place.address} {place.street}"))
+        return frozenset(t for t in words if t not in named and not is_number(t))
 
     @staticmethod
     def _build_deletions(df: Mapping[str, int]) -> dict[str, tuple[str, ...]]:
@@ -281,20 +347,52 @@ class PlaceIndex:
         return found
 
     def join_split_words(self, tokens: Sequence[str]) -> tuple[str, ...]:
-        """Join neighbours the gazetteer writes as one word ("mc donalds", "walk about")."""
+        """Mend word boundaries typed in the wrong place: join neighbours the gazetteer
+        writes as one word ("mc donalds", "walk about"), split a word it writes as two
+        ("windsorcastle"), and move a space ("elysiu mbar", "pena nd wig"), only where a
+        word is unknown and every resulting word is known (or filler)."""
         out: list[str] = []
         i = 0
         while i < len(tokens):
+            token = tokens[i]
             if i + 1 < len(tokens):
-                joined = stem(tokens[i] + tokens[i + 1])
-                unknown = tokens[i] not in self.df or tokens[i + 1] not in self.df
-                if joined in self.df and unknown:
+                after = tokens[i + 1]
+                unknown = token not in self.df or after not in self.df
+                joined = stem(token + after)
+                if unknown and joined in self.df:
                     out.append(joined)
                     i += 2
                     continue
-            out.append(tokens[i])
+                # a district or street word no name holds is not a typo to be moved
+                movable = unknown and not {token, after} & self.address_words
+                moved = self._split(token + after) if movable else None
+                if moved is not None and moved != (token, after):
+                    out.extend(moved)
+                    i += 2
+                    continue
+            known = token in self.df or token in self.address_words
+            split = self._split(token) if not known else None
+            out.extend(split if split is not None else (token,))
             i += 1
-        return tuple(out)
+        return tuple(t for t in out if t not in FILLER)
+
+    def _split(self, word: str) -> tuple[str, str] | None:
+        """Two known words (or a known word and filler) that ``word`` is the join of."""
+        if is_number(word) or len(word) < 2 * MIN_SPLIT_PART:
+            return None
+        found = None
+        for cut in range(MIN_SPLIT_PART, len(word) - MIN_SPLIT_PART + 1):
+            left, right = word[:cut], stem(word[cut:])
+            known = [t in self.df or t in FILLER for t in (left, right)]
+            if all(known) and (left in self.df or right in self.df):
+                pair = (left, right)
+                # prefer the cut leaving the rarer (more telling) words
+                if found is None or self._rarity(pair) > self._rarity(found):
+                    found = pair
+        return found
+
+    def _rarity(self, pair: tuple[str, str]) -> float:
+        return sum(self.weight.get(t, 0.0) for t in pair)
 
     def candidates(self, words: Iterable[str]) -> set[int]:
         """Places holding any of the given gazetteer words, using only words rare enough to

@@ -6,21 +6,26 @@ How a text is resolved, in order:
    words alone: a home is not placed, both for privacy and because the text rarely says
    which home, unless the text gives its postcode sector ("pts home CF24 3") and that
    sector lies within one beat (step 6).
-2. The text's matching words (``normalise.key_tokens``) are corrected against the
-   gazetteer's words and lead, through an inverted index, to candidate places
-   (``index.PlaceIndex``); only candidates are scored, never the whole gazetteer.
+2. The text's matching words (``normalise.key_tokens``), with word boundaries mended
+   ("windsorcastle", "angeli nn"), are corrected against the gazetteer's words and lead,
+   through an inverted index, to candidate places (``index.PlaceIndex``); only
+   candidates are scored, never the whole gazetteer, in order of an upper bound of
+   their score until the bound falls below half the best.
 3. Each candidate is scored by how much of its name the text holds (``recall``) and how
-   much of the text its name, its street, its postcode and its kind ("pub", "school")
-   explain (``coverage``). A street must be named as a run of words with its type
-   ("Queen St"); a venue's words may be scattered. So "o/s Walkabout St Marys St" prefers
-   the Walkabout on St Mary Street to the street itself, "McDonalds Queen St" the branch
-   on Queen Street to the other eight, and "Coffee House, Cowbridge Rd East" (a venue the
-   gazetteer lacks) falls back to the street, saying which words it could not place.
+   much of the text its name, its street, the other words of its address (district,
+   town), its postcode and its kind ("pub", "school") explain (``coverage``); a name
+   is also read letter by letter when a word is mistyped. A street must be named as a
+   run of words with its type ("Queen St"); a venue's words may be scattered. So "o/s
+   Walkabout St Marys St" prefers the Walkabout on St Mary Street to the street itself,
+   "McDonalds Queen St" the branch on Queen Street to the other eight, and "Coffee
+   House, Cowbridge Rd East" (a venue the gazetteer lacks) falls back to the street,
+   saying which words it could not place.
 4. Candidates scoring within ``TIE`` of the best form a group. A group of different names
    is ambiguous; so is a text naming a venue that stands elsewhere than the street it
    names ("conflict"). A group of one name in several places (a chain, or two streets
    called Queen Street) is split by a prior share: crimes recorded on the street
-   (police.uk), and, when the attended hospital is given, a gravity model (share
+   (police.uk) and venues standing on it, an unseen namesake for a street known only
+   from incomplete lists, and, when the attended hospital is given, a gravity model (share
    proportional to 1 / (distance + 1 km)^2), the assumption the R ``istv`` package makes
    implicitly when it breaks ties by distance. Neither is fitted: both are stated
    assumptions.
@@ -90,8 +95,8 @@ FEATURES = (
     "street_support",  # a venue whose street (or postcode) the text also gives
     "is_street",
 )
-COEFFICIENTS = (-7.456, 2.354, 0.922, -1.096, 1.442, 1.815, 1.843, 1.693, 3.542)
-MIN_SCORE = 0.851
+COEFFICIENTS = (-11.02, 3.133, 2.524, -0.703, 3.654, 1.62, 1.453, 1.226, 3.483)
+MIN_SCORE = 0.875
 
 
 @dataclass(frozen=True)
@@ -208,10 +213,17 @@ class Matcher:
         pairs = list(zip(texts, sites if sites is not None else [None] * len(texts), strict=True))
         distinct = list(dict.fromkeys(pairs))
         if workers > 1 and len(distinct) >= PARALLEL_MIN:
+            # Forked workers inherit the matcher (set by the initializer, whose arguments
+            # a fork does not pickle); only the texts and the matches cross processes.
             chunks = [distinct[k::workers] for k in range(workers)]
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                parts = list(pool.map(_resolve_chunk, [self] * workers, chunks))
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_adopt,
+                initargs=(self,),
+            ) as pool:
+                parts = list(pool.map(_resolve_chunk, chunks))
             resolved = {
                 pair: match
                 for chunk, part in zip(chunks, parts, strict=True)
@@ -309,6 +321,13 @@ class Matcher:
         k = max(range(len(spots)), key=lambda j: (shares[j], -j))
         chosen, share = spots[k][0], shares[k]
         place = index.places[chosen.place]
+        if place.kind == "street" and not any(index.places[c.place].complete for c in spots[k]):
+            # a namesake the street list missed would join the shares with the prior
+            # weight of a street with no crime and no venue (1), times the chance it exists
+            seen = 1.0 + max(
+                index.places[c.place].crimes + index.places[c.place].venues for c in spots[k]
+            )
+            share *= seen / (seen + index.unseen_namesake)
         rival = next((c.raw for c in ranked[len(tied) :] if self._apart(chosen, c)), 0.0)
         features = self.features(chosen, best.raw - rival)
         score = self._probability(features) * share
@@ -328,19 +347,25 @@ class Matcher:
 
         names = {spot[0].name for spot in spots}
         if len(names) > 1:
-            shown = sorted({index.places[spot[0].place].name for spot in spots})
+            first = {}
+            for spot in spots:
+                p = index.places[spot[0].place]
+                first.setdefault(p.name, p.place_id)
+            shown = [f"{name!r} ({pid})" for name, pid in sorted(first.items())]
             more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
-            return decision(False, f"ambiguous between {' and '.join(map(repr, shown[:3]))}{more}")
+            return decision(False, f"ambiguous between {' and '.join(shown[:3])}{more}")
         conflict = self._conflict(chosen, ranked)
         if conflict:
             return decision(False, conflict)
         if score < self.min_score:
             if len(spots) > 1 and share < 0.9:
                 nothing = "" if site else " and no hospital site to choose by"
+                ids = ", ".join(index.places[spot[0].place].place_id for spot in spots[:3])
+                more = ", ..." if len(spots) > 3 else ""
                 return decision(
                     False,
                     f"ambiguous: {len(spots)} places named '{place.name}'{nothing}"
-                    f" (best share {share:.2f})",
+                    f" (best share {share:.2f}; {ids}{more})",
                 )
             return decision(
                 False,
@@ -425,11 +450,14 @@ class Matcher:
     def _shares(
         self, spots: list[list[Candidate]], site: tuple[float, float] | None
     ) -> list[float]:
-        """Prior share of each spot: (crimes + 1), times a gravity term when a site is given."""
+        """Prior share of each spot: (crimes + venues on it + 1), times a gravity term when a
+        site is given."""
         index = self.index
         weights = []
         for spot in spots:
-            weight = 1.0 + max(index.places[c.place].crimes for c in spot)
+            weight = 1.0 + max(
+                index.places[c.place].crimes + index.places[c.place].venues for c in spot
+            )
             if site is not None:
                 distance = index.metres(spot[0].place, site[0], site[1])
                 weight /= (distance + GRAVITY_OFFSET_M) ** 2
@@ -469,8 +497,17 @@ class Matcher:
         return kind
 
 
+_WORKER: dict[str, Matcher] = {}  # the matcher a forked worker process serves
+
+
+def _adopt(matcher: Matcher) -> None:
+    """Worker-process initializer of ``Matcher.match_many``."""
+    _WORKER["matcher"] = matcher
+
+
 def _resolve_chunk(
-    matcher: Matcher, pairs: Sequence[tuple[str | None, tuple[float, float] | None]]
+    pairs: Sequence[tuple[str | None, tuple[float, float] | None]],
 ) -> list[Match]:
     """Worker-process entry point of ``Matcher.match_many``."""
+    matcher = _WORKER["matcher"]
     return [matcher.diagnose(text, site).match for text, site in pairs]

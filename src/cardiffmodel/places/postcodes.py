@@ -83,6 +83,12 @@ def _read(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
             header = [h.strip() for h in handle.readline().split(",")]
     except (OSError, UnicodeDecodeError) as err:
         raise GazetteerError(f"{path}: not a readable postcode CSV: {err}") from err
+    if (
+        _field(header, POSTCODE_FIELDS) is None
+        and header
+        and canonical_postcode(header[0].strip('"'))
+    ):
+        return _read_code_point(path)
     postcode = _field(header, POSTCODE_FIELDS)
     lon, lat = _field(header, LON_FIELDS), _field(header, LAT_FIELDS)
     east, north = _field(header, EASTING_FIELDS), _field(header, NORTHING_FIELDS)
@@ -116,6 +122,36 @@ def _read(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
         x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     x[missing], y[missing] = np.nan, np.nan
     return [str(p or "") for p in table[postcode].to_pylist()], x, y
+
+
+# Code-Point Open CSV columns (its user guide; the data files have no header row).
+CODE_POINT_COLUMNS = (
+    "Postcode", "Positional_quality_indicator", "Eastings", "Northings", "Country_code",
+    "NHS_regional_HA_code", "NHS_HA_code", "Admin_county_code", "Admin_district_code",
+    "Admin_ward_code",
+)  # fmt: skip
+
+
+def _read_code_point(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Postcodes of a Code-Point Open CSV as published (no header; British National Grid)."""
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=list(CODE_POINT_COLUMNS)),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=["Postcode", "Eastings", "Northings"],
+                column_types=dict.fromkeys(CODE_POINT_COLUMNS, pa.string()),
+            ),
+        )
+    except (pa.ArrowInvalid, OSError) as err:
+        raise GazetteerError(f"{path}: not a readable Code-Point Open CSV: {err}") from err
+    x = _numbers(path, table["Eastings"], "Eastings")
+    y = _numbers(path, table["Northings"], "Northings")
+    missing = np.isnan(x) | np.isnan(y) | ((x == 0) & (y == 0))
+    x, y = Transformer.from_crs(BRITISH_NATIONAL_GRID, "EPSG:4326", always_xy=True).transform(x, y)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    x[missing], y[missing] = np.nan, np.nan
+    return [str(p or "") for p in table["Postcode"].to_pylist()], x, y
 
 
 def load_postcodes(path: Path, bbox: Bbox | None = None) -> list[Place]:
