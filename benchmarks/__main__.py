@@ -8,6 +8,7 @@ import time
 
 MODULES = (
     "benchmarks.places_bench",
+    "benchmarks.places_heldout_bench",
     "benchmarks.forecast_bench",
     "benchmarks.rises_bench",
     "benchmarks.scale_bench",
