@@ -94,8 +94,15 @@ def evaluate(scrub_column: Callable[[pd.Series], tuple[pd.Series, dict]]) -> Sco
                 damage.append((row["text"], out))
     recall = {k: found[k] / planted[k] for k in sorted(planted)}
     return Score(
-        recall, dict(found), dict(planted), keep_words, damaged_words, damaged_texts,
-        keep_texts, leaks, damage,
+        recall,
+        dict(found),
+        dict(planted),
+        keep_words,
+        damaged_words,
+        damaged_texts,
+        keep_texts,
+        leaks,
+        damage,
     )
 
 
