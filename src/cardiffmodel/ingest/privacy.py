@@ -79,8 +79,9 @@ _TLD = r"(?:com|net|org|co|uk|wales|cymru|ac|gov|nhs|edu|io|me|info|biz|ie|eu|de
 _EMAIL = re.compile(r"[\w.+'-]+\s?@\s?[\w-]+(?:\s?\.\s?[\w-]+)+", re.IGNORECASE)
 _AT = r"(?:\s*[\[({<]\s*at\s*[\])}>]\s*|\s+at\s+)"
 _DOT = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\s+dot\s+|\s?\.\s?)"
-_SPELT_EMAIL = re.compile(rf"[\w.+'-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.IGNORECASE)
-
+_SPELT_EMAIL = re.compile(
+    rf"[\w+'-]+(?:{_DOT}[\w+'-]+)*{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.IGNORECASE
+)
 _MAYBE_EMAIL = re.compile(r"@|\bat\b", re.IGNORECASE)
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -623,6 +624,19 @@ def _names(text: str, words: list[_Token], places: list[int], spans: _Spans) -> 
         ):
             accepted.append((k, k))
     for i, j in accepted:
+        # "by Carwyn Jones": a capitalised word the lists do not know, before a surname.
+        if (
+            i >= 2
+            and kind[i] == "last"
+            and not kind[i - 1]
+            and not places[i - 1]
+            and words[i - 1].text[:1].isupper()
+            and words[i - 1].key not in lex.ambiguous
+            and text[words[i - 1].end : words[i].start] == " "
+            and _cue_before(text, words, places, i - 1) in ("noun", "strong", "weak", "place")
+            and words[i - 2].key in _NOUN_CUES | {"by", "with", "w", "and"}
+        ):
+            i -= 1
         while i <= j and words[i].key in _TITLES:
             i += 1
         if i <= j:
@@ -714,6 +728,7 @@ def _is_name(text, words, kind, places, i, j) -> bool:
     # ordinary-word given name written as a name ("Lee Jenkins", "Mark Evans").
     pair = any(
         (kind[a] == "first" and kind[b] in ("first", "last", "surname?", "amb"))
+        and (words[a].text[:1].isupper() or words[a].key in lex.common)
         or (kind[a] == "amb" and kind[b] in ("first", "last") and words[a].text[:1].isupper())
         for a, b in itertools.pairwise(core)
     ) and any(len(words[k].key) > 2 for k in core)
@@ -732,8 +747,8 @@ def _is_name(text, words, kind, places, i, j) -> bool:
         return bool(firsts or lasts) or (cue == "noun" and capital)
     if pair:
         return True
-    if home and (firsts or lasts) and cue != "place":
-        return True  # "Sioned's flat", "at Nathan's"
+    if home and (firsts or lasts) and (cue != "place" or after is not None):
+        return True  # "Sioned's flat", "at Dewi's flat", "Nathan's"
     if cue == "place":
         return False  # "nr Agora", "in Bella's": a venue's name
     if firsts and cue == "weak":
