@@ -727,8 +727,8 @@ def _is_name(text, words, kind, places, i, j) -> bool:
     # A given name then a surname ("cerys lewis", "Llŷr Evans", "rhodri price"), or an
     # ordinary-word given name written as a name ("Lee Jenkins", "Mark Evans").
     pair = any(
-        (kind[a] == "first" and kind[b] in ("first", "last", "surname?", "amb"))
-        and (words[a].text[:1].isupper() or words[a].key in lex.common)
+        ((kind[a] == "first" and kind[b] in ("first", "last", "surname?", "amb"))
+        and (words[a].text[:1].isupper() or words[a].key in lex.common))
         or (kind[a] == "amb" and kind[b] in ("first", "last") and words[a].text[:1].isupper())
         for a, b in itertools.pairwise(core)
     ) and any(len(words[k].key) > 2 for k in core)
