@@ -727,8 +727,10 @@ def _is_name(text, words, kind, places, i, j) -> bool:
     # A given name then a surname ("cerys lewis", "Llŷr Evans", "rhodri price"), or an
     # ordinary-word given name written as a name ("Lee Jenkins", "Mark Evans").
     pair = any(
-        ((kind[a] == "first" and kind[b] in ("first", "last", "surname?", "amb"))
-        and (words[a].text[:1].isupper() or words[a].key in lex.common))
+        (
+            (kind[a] == "first" and kind[b] in ("first", "last", "surname?", "amb"))
+            and (words[a].text[:1].isupper() or words[a].key in lex.common)
+        )
         or (kind[a] == "amb" and kind[b] in ("first", "last") and words[a].text[:1].isupper())
         for a, b in itertools.pairwise(core)
     ) and any(len(words[k].key) > 2 for k in core)
@@ -765,6 +767,22 @@ def _beside(text, words, run, other) -> bool:
     else:
         return False
     return gap.strip(" ,").lower() in ("and", "&", "+", "a", "ac", "or", "")
+
+
+# ---- file names ----------------------------------------------------------------------
+
+
+def scrub_file_name(path: str) -> str:
+    """A file's path as the store may keep it: identifiers in the file name removed
+    ("uhw_Elin_James_9434765919.csv" -> "uhw_removed_removed.csv"); the name is checked
+    with its separators read as spaces, and left as it was when nothing is found."""
+    folder, slash, name = path.replace("\\", "/").rpartition("/")
+    stem, dot, suffix = name.rpartition(".") if "." in name else (name, "", "")
+    cleaned = scrub(re.sub(r"[_\-.]+", " ", stem))
+    if not cleaned.removed:
+        return path
+    safe = re.sub(r"\W+", "_", cleaned.text.replace(REDACTED, "removed")).strip("_")
+    return f"{path[: len(folder) + len(slash)]}{safe or 'removed'}{dot}{suffix}"
 
 
 # ---- columns -------------------------------------------------------------------------

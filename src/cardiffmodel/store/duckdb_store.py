@@ -559,9 +559,7 @@ class Store:
             "UPDATE quarantine SET status = 'withdrawn' WHERE batch_id = ? AND status = 'open'",
             [batch_id],
         )
-        con.execute(
-            "UPDATE quarantine SET value = NULL, raw = NULL WHERE batch_id = ?", [batch_id]
-        )
+        con.execute("UPDATE quarantine SET value = NULL, raw = NULL WHERE batch_id = ?", [batch_id])
         con.execute(
             """CREATE OR REPLACE TEMP TABLE delivered AS
             SELECT DISTINCT incident_id FROM batch_members WHERE batch_id = ?""",
