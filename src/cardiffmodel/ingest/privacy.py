@@ -59,6 +59,7 @@ def _wordset(text: str) -> frozenset[str]:
 
 # ---- normalisation -------------------------------------------------------------------
 
+_ANY_DIGIT = re.compile(r"\d")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 _SPACES = re.compile(r"\s+")
 
@@ -67,6 +68,8 @@ def normalise_text(text: str) -> str:
     """The text as it is checked and stored: NFKC (full-width digits become digits,
     non-breaking spaces spaces), invisible characters gone, control characters and runs
     of white space one space."""
+    if text.isascii() and text.isprintable():
+        return _SPACES.sub(" ", text).strip() if "  " in text else text.strip()
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
@@ -351,7 +354,7 @@ def scrub(text: str | None, dates: bool = True) -> Cleaned:
 
 def _scrub_once(text: str, dates: bool) -> tuple[str, tuple[str, ...]]:
     spans = _Spans()
-    has_digit = any(c.isdigit() for c in text)
+    has_digit = _ANY_DIGIT.search(text) is not None
     if _MAYBE_EMAIL.search(text):
         for pattern in (_EMAIL, _SPELT_EMAIL):
             for m in pattern.finditer(text):
