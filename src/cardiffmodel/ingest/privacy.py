@@ -119,7 +119,6 @@ _POSTCODE = re.compile(
 _DIGITS = re.compile(r"\d+")
 _JOINER = re.compile(r"[\s().\-/+]{1,3}")
 _LONG_RUN = 9  # digits; counts, ages, times, years, bus routes and house numbers are fewer
-_PHONE_CUES = re.compile(r"\b(?:tel|mob|mobile|ph|phone|ff[oô]n|landline|m|t)[:.]?\s*$", re.I)
 
 # ---- words: places, people -----------------------------------------------------------
 
@@ -519,10 +518,6 @@ def _listed_at(lex: _Lexicon, keys: list[str], plain: list[str], i: int) -> int:
     return 0
 
 
-_HOUSE_STREET = re.compile(
-    r"(?:[^\W\d_][\w'’.-]*\s+){0,3}?(?:" + "|".join(sorted(STREET_WORDS)) + r")\b\.?",
-    re.IGNORECASE,
-)
 _TIME_CUES = _wordset("""
     at around approx about after before by from till until
     """)
