@@ -289,11 +289,11 @@ def _huge_field(body: bytes, delimiter: str, lead_rows: int) -> str:
 
 
 def _merged_rows(table: pa.Table, delimiter: str) -> np.ndarray:
-    """Rows where a cell holds a line break followed by delimiters: a stray quote that
-    swallowed the records after it (a real note over two lines seldom holds two
-    delimiters on its second line)."""
+    """Rows where a cell holds a line break followed by a whole record (as many fields as
+    the header): a stray quote that swallowed the records after it. A note written over
+    two lines never has a line of that many delimiters."""
     d = re.escape(delimiter)
-    pattern = rf"\n[^\n]*{d}[^\n]*{d}"
+    pattern = rf"\n(?:[^\n]*{d}){{{min(max(table.num_columns - 1, 2), 100)}}}"
     flag = np.zeros(table.num_rows, dtype=bool)
     for column in table.columns:
         if pc.any(pc.match_substring(column, "\n")).as_py():
