@@ -357,7 +357,10 @@ def _ragged_rows(header: list[str], ragged: list[tuple[int, str]], delimiter: st
 def _drop_blank(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows with no text at all are layout (blank lines, trailing separators), not records."""
     cells = [c for c in frame.columns if c not in (ROW_NUMBER, SHAPE)]
+    # A row with a problem of shape has text somewhere (past the last column, say).
     empty = np.ones(len(frame), dtype=bool)
+    if SHAPE in frame.columns:
+        empty &= (frame[SHAPE] == "").to_numpy()
     for column in cells:
         empty &= (frame[column].str.strip() == "").to_numpy()
         if not empty.any():
