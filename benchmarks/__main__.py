@@ -17,6 +17,7 @@ MODULES = (
     "benchmarks.web_bench",
     "benchmarks.evaluation_bench",
     "benchmarks.ingest_bench",
+    "benchmarks.scrub_bench",
 )
 
 

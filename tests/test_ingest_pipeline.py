@@ -52,7 +52,12 @@ def test_dates_of_birth_become_age_bands_and_never_reach_the_store(tmp_path, sha
     bands = sorted(row["age_band"] for row in _incidents(project).values())
     assert bands == ["18-24", "18-24", "25-34"]
     with project.store(read_only=True) as store:
-        problems = {q["record_id"]: q for q in store.quarantine()}
+        problems = {
+            rid: q
+            for q in store.quarantine()
+            for rid in ("A3", "A4")
+            if q["record_id"] == store.record_hash(rid)
+        }
     assert (
         problems["A3"]["value"] == "[withheld]" and "not a valid date" in problems["A3"]["reason"]
     )
@@ -215,7 +220,8 @@ def test_quarantined_rows_are_exported_corrected_and_ingested_again(tmp_path, sh
     )
     with project.store(read_only=True) as store:
         still = store.quarantine()
-        assert [(q["record_id"], q["file"]) for q in still] == [("A3", str(fix))]
+        expected = [(store.record_hash("A3"), str(fix))]
+        assert [(q["record_id"], q["file"]) for q in still] == expected
         assert "after arrival" in still[0]["reason"]
         states = sorted(q["status"] for q in store.quarantine(states=("resolved", "superseded")))
     assert states == ["resolved", "resolved", "superseded"]

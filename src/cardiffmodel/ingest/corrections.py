@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -41,8 +42,8 @@ def export_quarantine(settings: Settings, store: Store, source_name: str, path: 
     columns = mapped_columns(source)
     header = [*columns, QUARANTINE_ID, QUARANTINE_REASON]
     body = [
-        [json.loads(row["raw"]).get(c, "") for c in columns]
-        + [str(row["quarantine_id"]), row["reason"]]
+        [neutralise(json.loads(row["raw"] or "{}").get(c, "")) for c in columns]
+        + [str(row["quarantine_id"]), neutralise(row["reason"])]
         for row in rows
     ]
     if xlsx:
@@ -61,6 +62,20 @@ def export_quarantine(settings: Settings, store: Store, source_name: str, path: 
             f"{path}: a quarantined value cannot be written in {encoding}: {err}"
         ) from err
     return len(body)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+NEUTRALISER = "'"
+
+
+def neutralise(value: str) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula: a value starting
+    with = + - @ (or a tab or carriage return) gets a leading apostrophe, which ingest
+    takes off again (plain numbers such as -3.18 are left alone)."""
+    if value and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return NEUTRALISER + value
+    return value
 
 
 def _write_xlsx(path: Path, sheet: str, header: list[str], body: list[list[str]]) -> None:

@@ -26,12 +26,13 @@ import pyarrow.compute as pc
 from cardiffmodel.config import Settings, SourceConfig
 from cardiffmodel.coverage import months_period, records_period
 from cardiffmodel.ingest.presets import apply_preset, istv_period
-from cardiffmodel.ingest.privacy import scrub_column
+from cardiffmodel.ingest.privacy import scrub_column, scrub_file_name
 from cardiffmodel.ingest.readers import (
     QUARANTINE_ID,
     RESERVED_COLUMNS,
     ROW_NUMBER,
     FileRejected,
+    check_regular_file,
     read_extract,
 )
 from cardiffmodel.ingest.validate import Validated, mapped_columns, validate
@@ -140,8 +141,7 @@ class PreparedBatch:
 
 
 def file_sha256(path: Path) -> str:
-    if not path.is_file():
-        raise FileRejected(f"{path}: file not found")
+    check_regular_file(path)
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -227,14 +227,15 @@ def prepare_batch(
     texts, removed = scrub_column(checked.fields["location_text"])
     removed = dict(sorted((Counter(removed) + Counter(checked.removed)).items()))
     incidents, placed = _incidents(checked.fields, texts, source, batch_id, resolver, placer)
-    quarantine = _quarantine(frame, checked, batch_id, source, str(path))
+    stored_name = scrub_file_name(str(path))  # the store never holds a name in a file name
+    quarantine = _quarantine(frame, checked, batch_id, source, stored_name)
     covered = (
         source.covers or period or published_months or records_period(checked.fields["occurred_at"])
     )
     record = BatchRecord(
         batch_id=batch_id,
         source=source.name,
-        file=str(path),
+        file=stored_name,
         sha256=sha,
         rows_in=rows_in,
         accepted=incidents.num_rows,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -21,6 +22,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from cardiffmodel.config import SourceConfig
@@ -36,6 +38,12 @@ RESERVED_COLUMNS = (QUARANTINE_ID, QUARANTINE_REASON)
 DELIMITERS = (",", ";", "\t", "|")
 UTF8 = ("utf-8", "utf-8-sig", "utf8")
 _SNIFF_BYTES = 1 << 16
+MAX_HEADER_BYTES = _SNIFF_BYTES  # a column header longer than this is not an extract's
+MAX_FIELD_BYTES = 1 << 20  # pyarrow parses in blocks of this size; no cell may be longer
+_MERGED = (
+    "a quote opened in this row is closed rows later, merging records: the row is not read "
+    "(check the quoting in the extract)"
+)
 
 
 class FileRejected(ValueError):
@@ -67,8 +75,7 @@ def read_extract(path: Path, source: SourceConfig, preamble: Sequence[str] = ())
     ``preamble`` names the keys of a submission header that precedes the column header
     (key in the first cell, value in the second); all of them must be present.
     """
-    if not path.exists():
-        raise FileRejected(f"{path}: file not found")
+    check_regular_file(path)
     if source.format == "xlsx":
         rows = _xlsx_rows(path, source.sheet)
         found, skipped = _preamble(path, rows, preamble)
@@ -77,7 +84,26 @@ def read_extract(path: Path, source: SourceConfig, preamble: Sequence[str] = ())
         extract = _read_text(path, source, preamble)
     if extract.frame.empty:
         raise FileRejected(f"{path}: the file has a header but no records")
+    if QUARANTINE_ID in extract.columns:  # a corrections file: cells were neutralised
+        for column in extract.columns:
+            extract.frame[column] = extract.frame[column].str.replace(
+                r"^'(?=[=+\-@\t\r])", "", regex=True
+            )
     return extract
+
+
+def check_regular_file(path: Path) -> None:
+    """A clear rejection for what is not an ordinary file (reading a pipe would wait for
+    ever, a directory has no rows)."""
+    if not path.exists():
+        raise FileRejected(f"{path}: file not found")
+    if path.is_dir():
+        raise FileRejected(f"{path}: is a folder, not a file: name the extract file itself")
+    if not path.is_file():
+        raise FileRejected(
+            f"{path}: not an ordinary file (a pipe, socket or device): save the extract to "
+            "a file first"
+        )
 
 
 # ---- encodings -----------------------------------------------------------------------
@@ -205,6 +231,13 @@ def _parse_csv(path: Path, text: bytes, delimiter: str) -> pd.DataFrame:
     lead_rows = lead.count(b"\n") or lead.count(b"\r")
     if not body.strip():
         raise FileRejected(f"{path}: the file is empty")
+    header_end = body.find(b"\n", 0, MAX_HEADER_BYTES + 1)
+    if header_end == -1 and len(body) > MAX_HEADER_BYTES:
+        raise FileRejected(
+            f"{path}: the column header (row {lead_rows + 1}) is longer than "
+            f"{MAX_HEADER_BYTES:,} bytes: this is not a delimited extract, or its line "
+            "endings are not recognised"
+        )
     first = next(
         csv.reader(
             io.StringIO(body[:_SNIFF_BYTES].decode("utf-8", "replace"), newline=""),
@@ -219,6 +252,8 @@ def _parse_csv(path: Path, text: bytes, delimiter: str) -> pd.DataFrame:
     except pa.ArrowInvalid as err:
         if "UTF8" in str(err) or "UTF-8" in str(err):
             raise _NotUtf8 from err
+        if "straddl" in str(err):
+            raise FileRejected(f"{path}: {_huge_field(body, delimiter, lead_rows)}") from err
         raise FileRejected(f"{path}: not a valid delimited file: {err}") from err
     header = [str(h).strip() for h in table.slice(0, 1).to_pylist()[0].values()]
     _check_header(path, header)
@@ -226,12 +261,45 @@ def _parse_csv(path: Path, text: bytes, delimiter: str) -> pd.DataFrame:
     frame.columns = header
     numbers = _row_numbers(len(table), [n for n, _ in ragged]) + lead_rows
     frame[ROW_NUMBER] = numbers[1:]
-    frame[SHAPE] = ""
+    frame[SHAPE] = np.where(_merged_rows(table.slice(1), delimiter), _MERGED, "")
     if ragged:
         aside = _ragged_rows(header, [(n + lead_rows, t) for n, t in ragged], delimiter)
         frame = pd.concat([frame, aside], ignore_index=True)
         frame = frame.sort_values(ROW_NUMBER, kind="stable", ignore_index=True)
     return _drop_blank(frame)
+
+
+def _huge_field(body: bytes, delimiter: str, lead_rows: int) -> str:
+    """Where the first cell over MAX_FIELD_BYTES is, for the rejection message."""
+    csv.field_size_limit(len(body) + 1)
+    text = io.StringIO(body.decode("utf-8", "replace"), newline="")
+    reader = csv.reader(text, delimiter=delimiter)
+    header: list[str] = []
+    for number, row in enumerate(reader, start=1 + lead_rows):
+        header = header or row
+        for column, cell in enumerate(row):
+            if len(cell.encode("utf-8")) > MAX_FIELD_BYTES:
+                name = header[column] if column < len(header) else f"field {column + 1}"
+                return (
+                    f"row {number} column {name}: a value of {len(cell):,} characters; at "
+                    f"most {MAX_FIELD_BYTES:,} bytes (a stray quote can run a value on "
+                    "to the end of the file)"
+                )
+    return f"a value longer than {MAX_FIELD_BYTES:,} bytes"
+
+
+def _merged_rows(table: pa.Table, delimiter: str) -> np.ndarray:
+    """Rows where a cell holds a line break followed by a whole record (as many fields as
+    the header): a stray quote that swallowed the records after it. A note written over
+    two lines never has a line of that many delimiters."""
+    d = re.escape(delimiter)
+    pattern = rf"\n(?:[^\n]*{d}){{{min(max(table.num_columns - 1, 2), 100)}}}"
+    flag = np.zeros(table.num_rows, dtype=bool)
+    for column in table.columns:
+        if pc.any(pc.match_substring(column, "\n")).as_py():
+            found = pc.fill_null(pc.match_substring_regex(column, pattern), False)
+            flag |= found.to_numpy(zero_copy_only=False)
+    return flag
 
 
 def _arrow_csv(
@@ -289,7 +357,10 @@ def _ragged_rows(header: list[str], ragged: list[tuple[int, str]], delimiter: st
 def _drop_blank(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows with no text at all are layout (blank lines, trailing separators), not records."""
     cells = [c for c in frame.columns if c not in (ROW_NUMBER, SHAPE)]
+    # A row with a problem of shape has text somewhere (past the last column, say).
     empty = np.ones(len(frame), dtype=bool)
+    if SHAPE in frame.columns:
+        empty &= (frame[SHAPE] == "").to_numpy()
     for column in cells:
         empty &= (frame[column].str.strip() == "").to_numpy()
         if not empty.any():
@@ -339,22 +410,40 @@ def _preamble(
 
 
 def _xlsx_rows(path: Path, sheet: str | None) -> list[list[str]]:
+    """The sheet's cells as text. A formula cell is read as the value Excel saved with
+    it; one with no saved value (a workbook written by a program and never recalculated)
+    becomes FORMULA_WITHOUT_VALUE, which the row's check turns into a clear problem."""
+    values = _xlsx_sheet(path, sheet, data_only=True)
+    formulas = _xlsx_sheet(path, sheet, data_only=False)
+    rows = []
+    for value_row, formula_row in zip(values, formulas, strict=False):
+        row = []
+        for i, value in enumerate(value_row):
+            formula = formula_row[i] if i < len(formula_row) else None
+            if value is None and isinstance(formula, str) and formula.startswith("="):
+                row.append(FORMULA_WITHOUT_VALUE)
+            else:
+                row.append(_cell_text(value))
+        rows.append(row)
+    if not rows:
+        raise FileRejected(f"{path}: the workbook's sheet is empty")
+    return rows
+
+
+FORMULA_WITHOUT_VALUE = "\x00formula"
+
+
+def _xlsx_sheet(path: Path, sheet: str | None, data_only: bool) -> list[tuple]:
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except Exception as err:  # openpyxl raises several types for a file that is not XLSX
         raise FileRejected(f"{path}: not a readable XLSX workbook: {err}") from err
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise FileRejected(f"{path}: no sheet {sheet!r}; sheets are {book.sheetnames}")
-        rows = [
-            [_cell_text(v) for v in row]
-            for row in (book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)
-        ]
+        return list((book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True))
     finally:
         book.close()
-    if not rows:
-        raise FileRejected(f"{path}: the workbook's sheet is empty")
-    return rows
 
 
 def _cell_text(value: object) -> str:
@@ -382,6 +471,13 @@ def _from_rows(path: Path, rows: list[list[str]], skipped: int, preamble: dict) 
     for number, row in enumerate(rows[1:], start=skipped + 2):
         extra = [c for c in row[width:] if c.strip()]
         problem = f"expected {width} fields, found {width + len(extra)}" if extra else ""
+        blank = [header[i] for i, c in enumerate(row[:width]) if c == FORMULA_WITHOUT_VALUE]
+        if blank:
+            problem = (
+                f"column {blank[0]} is a formula with no saved value (the workbook was not "
+                "recalculated: open it in Excel and save it)"
+            )
+            row = ["" if c == FORMULA_WITHOUT_VALUE else c for c in row]
         records.append([*(list(row) + [""] * width)[:width], number, problem])
     frame = pd.DataFrame(records, columns=[*header, ROW_NUMBER, SHAPE])
     for column in header:

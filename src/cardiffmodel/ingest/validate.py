@@ -25,6 +25,10 @@ from cardiffmodel.ingest.readers import SHAPE, FileRejected
 from cardiffmodel.schema import AGE_BANDS, AREA_LAYERS, CODE_LISTS
 
 EARLIEST = pd.Timestamp("1990-01-01")
+# The ISTV standard allows 255 characters of location; longer texts are pasted notes.
+MAX_LOCATION_CHARS = 1_000
+MAX_WORD_CHARS = 60  # longer than any place name's word (places.index.MAX_TOKEN_CHARS)
+SHOWN_CHARS = 200  # of a too-long value, what a problem quotes (after scrubbing)
 OLDEST = 120
 CODED_FIELDS = ("weapon", "location_type", "relationship", "sex", "age_band")
 DATE_FIELDS = ("occurred_at", "occurred_date", "occurred_time", "arrived_at", "date_of_birth")
@@ -86,8 +90,7 @@ def validate(
     check = _Checker(frame, source, problems)
     out = pd.DataFrame(index=frame.index)
 
-    for index in frame.index[frame[SHAPE] != ""]:
-        problems[index].append(Problem("(row)", "", str(frame.at[index, SHAPE])))
+    broken = frame.index[frame[SHAPE] != ""]
 
     record_id = _record_ids(check, file)
     out["source_record_id"] = record_id
@@ -119,6 +122,12 @@ def validate(
                 f"an arrival outside the reporting period {period[0]} to {period[1]} "
                 "in the submission header",
             )
+    if arrived_at is not None:
+        check.fail(
+            arrived_at.dt.normalize() > pd.Timestamp(today),
+            "arrived_at",
+            f"an arrival after today ({today})",
+        )
     out["arrived_at"] = arrived_at
 
     for name in CODED_FIELDS:
@@ -128,13 +137,31 @@ def validate(
     out["assailants"] = check.count("assailants")
     out["crime_type"] = _blank_to_none(check.text("crime_type"))
     out["lon"], out["lat"] = check.coordinates(bbox)
-    out["location_text"] = _blank_to_none(check.text("location_text"))
+    location = check.text("location_text")
+    check.fail(
+        location.str.len() > MAX_LOCATION_CHARS,
+        "location_text",
+        f"a location text longer than {MAX_LOCATION_CHARS:,} characters",
+    )
+    longest_word = location.str.split().map(lambda ws: max(map(len, ws), default=0))
+    check.fail(
+        longest_word > MAX_WORD_CHARS,
+        "location_text",
+        f"a location text with a word longer than {MAX_WORD_CHARS} characters",
+    )
+    out["location_text"] = _blank_to_none(location)
     for layer in AREA_LAYERS:  # official area codes: placement checks them against the layer
         if layer in source.columns:
             out[layer] = _blank_to_none(check.text(layer))
 
+    # A row whose structure broke (wrong number of fields, a stray quote) is not read at
+    # all: its cells may hold other columns' values. Only the reason is kept.
+    for index in broken:
+        problems[index] = [Problem("(row)", "", str(frame.at[index, SHAPE]))]
     bad = sorted(problems)
-    raw, removed = _raw_rows(frame, source, bad)
+    raw, removed = _raw_rows(frame, source, [i for i in bad if i not in set(broken)])
+    raw.update(dict.fromkeys(broken, ""))
+    record_id = record_id.where(~record_id.index.isin(broken), "")
     if "date_of_birth" in source.columns:  # banded or dropped, never kept
         born = int((check.text("date_of_birth") != "").sum())
         removed = {**removed, "date_of_birth": removed.get("date_of_birth", 0) + born}
@@ -228,10 +255,11 @@ def _raw_rows(
 
 
 def _shown(field: str, value: str) -> str:
-    """A value as a problem may quote it."""
+    """A value as a problem may quote it: scrubbed, and cut if very long."""
     if field in PRIVATE_FIELDS:
         return WITHHELD if value.strip() else ""
-    return _kept(field, value).text or ""
+    shown = _kept(field, value).text or ""
+    return shown if len(shown) <= SHOWN_CHARS else shown[:SHOWN_CHARS] + "…"
 
 
 def _kept(field: str, value: str) -> Cleaned:
@@ -240,8 +268,11 @@ def _kept(field: str, value: str) -> Cleaned:
     if field in PRIVATE_FIELDS:
         return Cleaned("", ())  # counted once for the whole column, in validate
     if field in DATE_FIELDS and _PLAIN_DATE.fullmatch(value):
-        return Cleaned(value, ())
-    return scrub(value, dates=field not in DATE_FIELDS)
+        return Cleaned(value, ())  # a date the row needs, and nothing else
+    cleaned = scrub(value)  # every other cell as free text: "dob 01/02/1985" goes
+    if cleaned.text and len(cleaned.text) > MAX_LOCATION_CHARS:
+        return Cleaned(cleaned.text[:MAX_LOCATION_CHARS], cleaned.removed)
+    return cleaned
 
 
 class _Checker:
@@ -407,6 +438,8 @@ class _Checker:
         self.fail(lat.isna() & (lat_raw != ""), "lat", "not a number (latitude)")
         outside = ~(lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3]))
         both = lon.notna() & lat.notna()
+        self.fail(lon.notna() & (lat_raw == ""), "lat", "a longitude without a latitude")
+        self.fail(lat.notna() & (lon_raw == ""), "lon", "a latitude without a longitude")
         self.fail(
             outside & both,
             "lon",

@@ -67,6 +67,10 @@ GENERIC_WEIGHT = 0.25  # share of its idf a generic word ("street", "cardiff") c
 STREET_TYPE_WEIGHT = 5.0  # about the weight of a word held by 1 place in 150
 MAX_CORRECTIONS = 6
 MAX_NAME_WORDS = 5  # longest run of words looked up as a whole street name
+# Longest word corrected for typing slips: the deletion variants of a word grow with the
+# square of its length, and no place name has a word this long ("llanfairpwllgwyngyll..."
+# is 58 letters), so a longer one (a pasted run of digits or letters) is taken as written.
+MAX_TOKEN_CHARS = 60
 
 _PARENTHESES = re.compile(r"\([^)]*\)")
 
@@ -285,6 +289,8 @@ class PlaceIndex:
     def _build_deletions(df: Mapping[str, int]) -> dict[str, tuple[str, ...]]:
         index: dict[str, list[str]] = defaultdict(list)
         for token in df:
+            if len(token) > MAX_TOKEN_CHARS:
+                continue
             for variant in _deletions(token, _depth(token)):
                 index[variant].append(token)
         return {k: tuple(v) for k, v in index.items()}
@@ -321,6 +327,8 @@ class PlaceIndex:
         edit budget of ``_depth`` or sounding the same (Metaphone) are kept when their
         optimal-string-alignment similarity is at least ``MIN_CORRECTION_SIMILARITY``.
         """
+        if len(token) > MAX_TOKEN_CHARS:
+            return ((token, 1.0),) if token in self.df else ()
         cached = self._corrections.get(token)
         if cached is not None:
             return cached

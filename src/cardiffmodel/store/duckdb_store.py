@@ -15,6 +15,7 @@ the other, never interleaved.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -397,14 +398,19 @@ class Store:
         is now accepted) or superseded (the same row was quarantined again)."""
         con = self.con
         con.register("arrived_quarantine", quarantine)
+        # The record id is kept only as a keyed hash: an NHS number used as an attendance
+        # number cannot be read back, nor found by hashing every possible one.
         con.execute(
             """INSERT INTO quarantine (quarantine_id, batch_id, source, file, row_number,
                    column_name, value, reason, raw, record_id, incident_id, status)
             SELECT (SELECT coalesce(max(quarantine_id), 0) FROM quarantine)
                    + row_number() OVER (ORDER BY row_number),
                    batch_id, source, file, row_number, column_name, value, reason, raw,
-                   record_id, incident_id, 'open'
-            FROM arrived_quarantine"""
+                   CASE WHEN record_id IS NOT NULL
+                        THEN 'k:' || substr(sha256(? || record_id), 1, 24) END,
+                   incident_id, 'open'
+            FROM arrived_quarantine""",
+            [self._record_key()],
         )
         fixed = list(fixes) or [-1]
         resolved = con.execute(
@@ -422,6 +428,21 @@ class Store:
             [batch_id, batch_id],
         ).fetchall()[0][0]
         return int(resolved), int(superseded)
+
+    def _record_key(self) -> str:
+        """The store's secret for hashing quarantined record ids, made on first use."""
+        self.con.execute(
+            """INSERT OR IGNORE INTO meta SELECT 'record_key',
+                   replace(gen_random_uuid()::VARCHAR || gen_random_uuid()::VARCHAR, '-', '')"""
+        )
+        return self.con.execute("SELECT value FROM meta WHERE key = 'record_key'").fetchall()[0][0]
+
+    def record_hash(self, record_id: str) -> str:
+        """The keyed hash a quarantined row holds for ``record_id`` (to find its rows)."""
+        key = self.con.execute("SELECT value FROM meta WHERE key = 'record_key'").fetchall()
+        if not key:
+            return ""
+        return "k:" + hashlib.sha256((key[0][0] + record_id).encode()).hexdigest()[:24]
 
     def _insert_batch(self, batch: BatchRecord, counts: tuple[int, int, int]) -> None:
         new, duplicates, updated = counts
@@ -474,7 +495,43 @@ class Store:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        self._erase_freed()
         return outcome
+
+    def _erase_freed(self) -> None:
+        """Make what was deleted unreadable in the file's bytes, not just unreachable.
+
+        DuckDB marks deleted rows and leaves their values in the row group, and a freed
+        block keeps its bytes until reused. So every table that held withdrawn data is
+        rewritten (its old row groups freed), and the free blocks are then overwritten
+        with filler that is dropped again. Committed before this runs: a process killed
+        here leaves a correct store whose bytes are erased by the next withdrawal.
+        """
+        con = self.con
+        self._begin_writing("erase")
+        try:
+            for table in ("incidents", "quarantine", "batch_members", "held_versions"):
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _kept AS SELECT * FROM {table}")
+                con.execute(f"DELETE FROM {table}")
+                con.execute(f"INSERT INTO {table} SELECT * FROM _kept")
+                con.execute("DROP TABLE _kept")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("CHECKPOINT")
+        free, size = con.execute(
+            "SELECT free_blocks, block_size FROM pragma_database_size()"
+        ).fetchall()[0]
+        if free:
+            rows = (free + 1) * size // 64
+            con.execute(
+                "CREATE TABLE _erase AS SELECT md5(random()::VARCHAR) || "
+                f"md5(random()::VARCHAR) AS filler FROM range({int(rows)})"
+            )
+            con.execute("CHECKPOINT")
+            con.execute("DROP TABLE _erase")
+            con.execute("CHECKPOINT")
 
     def _withdraw(self, batch_id: str) -> WithdrawOutcome:
         con = self.con
@@ -507,14 +564,24 @@ class Store:
             WHERE incidents.incident_id = r.incident_id AND r.content = a.content""",
         ).fetchall()[0][0]
         restored = self._restore_held(batch_id)
+        # Rows this batch settled are open again, unless their own batch was withdrawn
+        # meanwhile: those stay closed (withdrawn).
         reopened = con.execute(
-            "UPDATE quarantine SET status = 'open', resolved_by = NULL WHERE resolved_by = ?",
+            """UPDATE quarantine SET status = 'open', resolved_by = NULL WHERE resolved_by = ?
+               AND batch_id IN (SELECT batch_id FROM batches WHERE status = 'ingested')""",
             [batch_id],
         ).fetchall()[0][0]
+        con.execute(
+            """UPDATE quarantine SET status = 'withdrawn', resolved_by = NULL
+               WHERE resolved_by = ?""",
+            [batch_id],
+        )
+        # A withdrawn batch's quarantined cells go with it; the rows stay as a record.
         con.execute(
             "UPDATE quarantine SET status = 'withdrawn' WHERE batch_id = ? AND status = 'open'",
             [batch_id],
         )
+        con.execute("UPDATE quarantine SET value = NULL, raw = NULL WHERE batch_id = ?", [batch_id])
         con.execute(
             """CREATE OR REPLACE TEMP TABLE delivered AS
             SELECT DISTINCT incident_id FROM batch_members WHERE batch_id = ?""",
