@@ -16,6 +16,7 @@ MODULES = (
     "benchmarks.web_bench",
     "benchmarks.evaluation_bench",
     "benchmarks.ingest_bench",
+    "benchmarks.privacy_bench",
 )
 
 
