@@ -18,6 +18,7 @@ MODULES = (
     "benchmarks.evaluation_bench",
     "benchmarks.ingest_bench",
     "benchmarks.scrub_bench",
+    "benchmarks.privacy_bench",
 )
 
 
