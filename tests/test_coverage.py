@@ -12,7 +12,13 @@ from click.testing import CliRunner
 from cardiffmodel.analysis.counts import monthly_trend, rank_areas
 from cardiffmodel.analysis.selection import held_part, month_selection
 from cardiffmodel.cli import main
-from cardiffmodel.coverage import Coverage, held_run, months_period, records_period
+from cardiffmodel.coverage import (
+    Coverage,
+    file_name_month,
+    held_run,
+    months_period,
+    records_period,
+)
 from ingest_support import ED_SOURCE, ed_row, make_project, write_csv
 
 POLICE_UK = {"name": "police_uk", "kind": "police", "site": "62", "format": "police_uk"}
@@ -175,3 +181,34 @@ def test_a_version_2_store_gets_kinds_and_periods_from_its_records(tmp_path, sha
         con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     with project.store() as store:
         assert store.coverage().describe() == "uhw (ed): 2019-01"
+
+
+def test_a_file_name_gives_one_month_or_none():
+    assert file_name_month("uhw_2019-06.csv") == (date(2019, 6, 1), date(2019, 6, 30))
+    assert file_name_month("2019-02-gwent-street.csv") == (date(2019, 2, 1), date(2019, 2, 28))
+    assert file_name_month("ed201912.xlsx") == (date(2019, 12, 1), date(2019, 12, 31))
+    assert file_name_month("uhw_2019-01_to_2019-03.csv") is None
+    assert file_name_month("uhw_20190.csv") is None
+    assert file_name_month("extract.csv") is None
+
+
+def test_an_empty_extract_holds_its_month_and_a_quiet_month_is_zero(tmp_path, shared_data):
+    """A small hospital with no assault attendances in February sends a header only: the
+    month is held with 0 incidents, so January and March stay comparable with it."""
+    project = make_project(tmp_path / "p", shared_data)
+    header_only = write_csv(tmp_path / "uhw_2019-02.csv", [])
+    (result,) = project.ingest("uhw", [header_only])
+    assert result.skipped is None and result.rows_in == 0 and result.accepted == 0
+    january = write_csv(tmp_path / "uhw_2019-01.csv", [ed_row(f"R{i}", 1 + i) for i in range(9)])
+    project.ingest("uhw", [january])
+    with project.store(read_only=True) as store:
+        assert store.coverage().describe() == "uhw (ed): 2019-01 to 2019-02"
+        february = month_selection("2019-02", sources=("ed",))
+        ranking = rank_areas(
+            store.incidents(), february, project.layer("beat").lookup(), store.coverage()
+        )
+    assert ranking.previous_held and ranking.total == 0
+    assert sum(r.previous_count for r in ranking.rows) + ranking.previous_unplaced == 9
+    nameless = write_csv(tmp_path / "extract.csv", [])
+    (refused,) = make_project(tmp_path / "q", shared_data).ingest("uhw", [nameless])
+    assert "does not say which period it covers" in refused.skipped

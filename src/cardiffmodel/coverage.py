@@ -19,6 +19,7 @@ ingest and the store build coverage, and analysis, reports and the web read it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -172,6 +173,19 @@ def months_period(months: pd.Series) -> tuple[date, date] | None:
     if parsed.empty:
         return None
     return parsed.min().date(), _last_day(parsed.max().date())
+
+
+def file_name_month(name: str) -> tuple[date, date] | None:
+    """The one month a file name gives ("uhw_2019-06.csv", "2019-06-gwent-street.csv",
+    "ed201906.xlsx"), first to last day; None when it names none or several."""
+    found = {
+        (int(year), int(month))
+        for year, month in re.findall(r"(?<!\d)((?:19|20)\d\d)[-_]?(0[1-9]|1[0-2])(?!\d)", name)
+    }
+    if len(found) != 1:
+        return None
+    year, month = found.pop()
+    return date(year, month, 1), _last_day(date(year, month, 1))
 
 
 def records_period(occurred: pd.Series) -> tuple[date, date] | None:

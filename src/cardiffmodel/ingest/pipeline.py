@@ -24,13 +24,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cardiffmodel.config import Settings, SourceConfig
-from cardiffmodel.coverage import months_period, records_period
+from cardiffmodel.coverage import file_name_month, months_period, records_period
 from cardiffmodel.ingest.presets import apply_preset, istv_period
 from cardiffmodel.ingest.privacy import scrub_column, scrub_file_name
 from cardiffmodel.ingest.readers import (
     QUARANTINE_ID,
     RESERVED_COLUMNS,
     ROW_NUMBER,
+    EmptyExtract,
     FileRejected,
     check_regular_file,
     read_extract,
@@ -206,7 +207,10 @@ def prepare_batch(
     source = preset.source
     sha = sha256 or file_sha256(path)
     started = datetime.now()
-    extract = read_extract(path, source, preset.preamble)
+    try:
+        extract = read_extract(path, source, preset.preamble)
+    except EmptyExtract as empty:
+        return _empty_batch(source, path, sha, started, empty, bool(preset.preamble))
     period = istv_period(str(path), extract.preamble, source.site) if preset.preamble else None
     frame = extract.frame
     rows_in = len(frame)
@@ -272,6 +276,48 @@ def prepare_batch(
 def _listed(counts: Mapping[str, int]) -> str:
     """Counts by kind as one text, the way the batches table keeps them."""
     return ", ".join(f"{k}: {v}" for k, v in counts.items())
+
+
+def _empty_batch(
+    source: SourceConfig, path: Path, sha: str, started: datetime, empty: EmptyExtract, istv: bool
+) -> PreparedBatch:
+    """An extract with no records is a period with no incidents only if it says which
+    period: ``covers``, its submission header, or one month in its file name
+    (``uhw_2019-06.csv``). Stored as a batch of nothing, it makes that period held."""
+    period = (
+        source.covers
+        or (istv_period(str(path), empty.preamble, source.site) if istv else None)
+        or file_name_month(path.name)
+    )
+    if period is None:
+        raise FileRejected(
+            f"{empty}, and does not say which period it covers: name it with its month "
+            "(e.g. uhw_2019-06.csv) or set covers for the source in cardiff.toml"
+        )
+    record = BatchRecord(
+        batch_id=f"{source.name}:{started:%Y%m%dT%H%M%S%f}:{sha[:8]}",
+        source=source.name,
+        file=scrub_file_name(str(path)),
+        sha256=sha,
+        rows_in=0,
+        accepted=0,
+        quarantined=0,
+        identifiers_removed="",
+        started_at=started,
+        finished_at=datetime.now(),
+        period_start=period[0],
+        period_end=period[1],
+        kind=source.kind,
+    )
+    return PreparedBatch(
+        record=record,
+        incidents=INCIDENT_SCHEMA.empty_table(),
+        quarantine=QUARANTINE_SCHEMA.empty_table(),
+        fixes=(),
+        located=0,
+        identifiers_removed={},
+        columns_not_read=(),
+    )
 
 
 def commit_batch(store: Store, prepared: PreparedBatch) -> IngestResult:

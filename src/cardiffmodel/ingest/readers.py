@@ -51,6 +51,15 @@ class FileRejected(ValueError):
     is stored."""
 
 
+class EmptyExtract(FileRejected):
+    """A header and no records: a month with no assault attendances, if the file says which
+    month it is (ingest then stores it as a batch covering that period), else rejected."""
+
+    def __init__(self, path: Path, preamble: dict[str, str]):
+        super().__init__(f"{path}: the file has a header but no records")
+        self.preamble = preamble
+
+
 @dataclass(frozen=True)
 class Extract:
     """One file read as text.
@@ -83,7 +92,7 @@ def read_extract(path: Path, source: SourceConfig, preamble: Sequence[str] = ())
     else:
         extract = _read_text(path, source, preamble)
     if extract.frame.empty:
-        raise FileRejected(f"{path}: the file has a header but no records")
+        raise EmptyExtract(path, extract.preamble)
     if QUARANTINE_ID in extract.columns:  # a corrections file: cells were neutralised
         for column in extract.columns:
             extract.frame[column] = extract.frame[column].str.replace(
