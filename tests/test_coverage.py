@@ -7,6 +7,7 @@ from datetime import date
 
 import duckdb
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from cardiffmodel.analysis.counts import monthly_trend, rank_areas
@@ -212,3 +213,21 @@ def test_an_empty_extract_holds_its_month_and_a_quiet_month_is_zero(tmp_path, sh
     nameless = write_csv(tmp_path / "extract.csv", [])
     (refused,) = make_project(tmp_path / "q", shared_data).ingest("uhw", [nameless])
     assert "does not say which period it covers" in refused.skipped
+
+
+def test_a_trend_running_past_the_data_keeps_its_held_months(tmp_path, shared_data):
+    project = make_project(tmp_path / "p", shared_data, [POLICE_UK])
+    files = [shared_data / f"police_uk/{m}-south-wales-street.csv" for m in ("2018-12", "2019-01")]
+    project.ingest("police_uk", files)
+    with project.store(read_only=True) as store:
+        after = month_selection("2019-03", sources=("police",))
+        trend = monthly_trend(store.incidents(), after, 5, store.coverage())
+    assert trend.months == ("2018-11", "2018-12", "2019-01", "2019-02", "2019-03")
+    assert trend.counts[0] is None and trend.counts[3:] == (None, None)
+    assert trend.counts[1] > 0 and trend.counts[2] > 0
+
+
+def test_a_two_digit_year_is_not_a_month():
+    for text in ("19-11", "2019-1", "201911"):
+        with pytest.raises(ValueError, match="expected YYYY-MM"):
+            month_selection(text)

@@ -3,6 +3,7 @@ and the ``cardiff interventions`` / ``cardiff evaluate`` commands on a small pro
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -129,6 +130,13 @@ def test_evaluate_a_store_agrees_with_the_methods_on_the_same_counts(store_path,
         police = by["police", method]
         assert police.effect is None and police.verdict.code == "too_weak"
     assert result.combined("all").code == "reduced"
+    assert result.combined("police").text == "Too weak to say: no method could run."
+    only_its = dataclasses.replace(
+        result, results=tuple(r for r in result.results if r.method == "its")
+        + tuple(dataclasses.replace(r, effect=None, verdict=police.verdict)
+                for r in result.results if r.method == "did" and r.source == "all"),
+    )  # fmt: skip
+    assert only_its.combined("all").code == "reduced"  # a method that could not run is no vote
     rows = result.what_works(datetime(2020, 1, 1))
     assert [(r.source, r.method) for r in rows][:4] == [
         ("all", "its"), ("all", "did"), ("all", "synthetic_control"), ("all", "combined"),

@@ -168,11 +168,11 @@ class MonthlyTrend:
         ``"YYYY-MM"``, oldest first, ending with the month holding the selection's last day.
     counts : tuple of int or None
         Incidents per month, all selected sources together; None for a month that the
-        sources holding the last month do not all hold (a gap, never a zero).
+        sources holding the latest held month do not all hold (a gap, never a zero).
     by_source : Mapping of str to tuple of int or None
         Incidents per month of each selected source (read-only; every selected source
         present, zero months included; None where that source's kind is not held as it
-        is in the last month).
+        is in the latest held month).
     """
 
     months: tuple[str, ...]
@@ -335,7 +335,8 @@ def monthly_trend(
 
     The selection's sources and areas apply; its start does not, so a one-month report
     still shows two years of context. A month is shown only when the sources holding
-    the last month hold it too (``coverage``); otherwise it is a gap (None), not a zero.
+    the latest held month hold it too (``coverage``); otherwise it is a gap (None), not
+    a zero.
     """
     if months_back < 1:
         raise ValueError(f"months_back {months_back}: expected at least 1")
@@ -363,7 +364,12 @@ def monthly_trend(
     whole: list[bool] = [True] * months_back
     if coverage is not None:
         for source, column in by_source.items():
-            reference = coverage.covering(*spans[-1], (source,))
+            # The latest month held is the reference: a window running past the data
+            # (a month chosen before its extract came) keeps its held history.
+            reference = next(
+                (c for c in (coverage.covering(*span, (source,)) for span in spans[::-1]) if c),
+                frozenset(),
+            )
             for i, span in enumerate(spans):
                 if not reference:  # a kind absent in the last month is in no total
                     column[i] = None

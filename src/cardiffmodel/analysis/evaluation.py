@@ -182,8 +182,13 @@ class Evaluation:
         )
 
     def combined(self, source: str = ALL_SOURCES) -> Verdict:
-        """The methods' verdicts on one source, combined by :func:`combine_verdicts`."""
-        return combine_verdicts([r.verdict for r in self.results if r.source == source])
+        """The verdicts of the methods that could run on one source (a difference in
+        differences needs several treated areas, a synthetic control enough comparison
+        areas), combined by :func:`combine_verdicts`; too weak when none could run."""
+        ran = [r.verdict for r in self.results if r.source == source and r.effect is not None]
+        if not ran:
+            return Verdict("too_weak", "Too weak to say: no method could run.")
+        return combine_verdicts(ran)
 
     def what_works(self, evaluated_at: datetime) -> tuple[WhatWorksRow, ...]:
         """Rows for the "what works" table: each method, then the combined verdict."""

@@ -142,8 +142,10 @@ def _source_and_area_filters(t: ibis.Table, sel: Selection) -> list[ir.BooleanVa
 
 def _parse_month(month: str) -> date:
     try:
-        year, number = (int(part) for part in month.split("-"))
-        return date(year, number, 1)
+        year, number = month.split("-")
+        if len(year) != 4 or len(number) != 2:
+            raise ValueError(month)
+        return date(int(year), int(number), 1)
     except ValueError as err:
         raise ValueError(f"month {month!r}: expected YYYY-MM, e.g. 2019-01") from err
 
