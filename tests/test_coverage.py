@@ -231,3 +231,17 @@ def test_a_two_digit_year_is_not_a_month():
     for text in ("19-11", "2019-1", "201911"):
         with pytest.raises(ValueError, match="expected YYYY-MM"):
             month_selection(text)
+
+
+def test_police_uk_dates_are_months_only_and_older_stores_learn_it(tmp_path, shared_data):
+    project = make_project(tmp_path / "p", shared_data, [POLICE_UK, ED_SOURCE])
+    project.ingest("police_uk", [shared_data / "police_uk/2019-01-south-wales-street.csv"])
+    project.ingest("uhw", [write_csv(tmp_path / "e.csv", [ed_row(f"R{i}", 1) for i in range(25)])])
+    with project.store(read_only=True) as store:
+        assert store.coverage().month_only() == ("police_uk",)
+        assert store.coverage().daily().describe() == "uhw (ed): 2019-01"
+    with duckdb.connect(str(project.settings.store)) as con:  # as a version 4 store left it
+        con.execute("UPDATE batches SET month_only = false")
+        con.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    with project.store() as store:  # 25 ED records all on the 1st: a hospital records days
+        assert store.coverage().month_only() == ("police_uk",)

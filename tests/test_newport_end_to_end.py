@@ -117,8 +117,11 @@ def test_the_report_is_a_police_report_and_an_empty_month_is_refused(newport):
     assert not (newport / "reports/2018-12").exists()
 
 
-def test_too_little_history_for_rises_is_said_in_one_line(newport):
+def test_weekly_rises_refuse_dates_known_to_the_month_only(newport):
+    """police.uk puts every crime on the first of its month: a weekly series of it would
+    be one busy week and three empty ones, and no rise could show."""
     result = _cardiff(newport, "analyse", "rises", "--period", "2019-01")
     assert result.exit_code == 1
     assert "Traceback" not in result.output
-    assert len(result.output.strip().splitlines()) <= 2
+    assert "gwent gives dates to the month only" in result.output
+    assert len(result.stderr.strip().splitlines()) <= 2

@@ -43,11 +43,15 @@ class SourceCoverage:
         ``ed``, ``ambulance`` or ``police``.
     spans : tuple of (date, date)
         Half-open periods, merged and sorted, that live batches of this source cover.
+    month_only : bool
+        True when its dates are known to the month only (data.police.uk): its records
+        sit on the first of each month, so weekly methods must not use it.
     """
 
     name: str
     kind: str
     spans: tuple[Span, ...]
+    month_only: bool = False
 
     def covers(self, start: date, end: date) -> bool:
         """True when the whole of ``[start, end)`` lies inside one covered span."""
@@ -67,20 +71,32 @@ class Coverage:
     sources: tuple[SourceCoverage, ...] = ()
 
     @classmethod
-    def from_batches(cls, rows: Iterable[tuple[str, str, date, date]]) -> Coverage:
-        """Build from ``(source name, kind, first day, last day)`` of each live batch
-        (last day included, as batches record it)."""
+    def from_batches(cls, rows: Iterable[tuple]) -> Coverage:
+        """Build from ``(source name, kind, first day, last day[, month only])`` of each
+        live batch (last day included, as batches record it). A source is month-only if
+        any of its batches is."""
         spans: dict[tuple[str, str], list[Span]] = {}
-        for name, kind, first, last in rows:
+        monthly: set[tuple[str, str]] = set()
+        for name, kind, first, last, *month_only in rows:
             if first is None or last is None:
                 continue
             spans.setdefault((name, kind), []).append((first, last + timedelta(days=1)))
+            if month_only and month_only[0]:
+                monthly.add((name, kind))
         return cls(
             tuple(
-                SourceCoverage(name, kind, _merge(found))
+                SourceCoverage(name, kind, _merge(found), (name, kind) in monthly)
                 for (name, kind), found in sorted(spans.items())
             )
         )
+
+    def daily(self) -> Coverage:
+        """Only the sources whose dates are known to the day: what weekly methods use."""
+        return Coverage(tuple(s for s in self.sources if not s.month_only))
+
+    def month_only(self, kinds: Sequence[str] = SOURCES) -> tuple[str, ...]:
+        """Names of the sources of ``kinds`` whose dates are known to the month only."""
+        return tuple(s.name for s in self.of(kinds) if s.month_only)
 
     @classmethod
     def complete(cls, start: date, end: date, kinds: Sequence[str] = SOURCES) -> Coverage:

@@ -180,8 +180,9 @@ def weekly_counts(
 
     With ``coverage`` the series keeps only the last unbroken run of weeks held by the
     sources that hold the period's latest held week, and counts only their kinds (see
-    the module's docstring); it raises :class:`NotHeld` when no week of the period is
-    held. ``coverage`` None means the caller vouches that every week is held.
+    the module's docstring); sources with dates to the month only (data.police.uk) hold
+    no week. It raises :class:`NotHeld` when no week of the period is held. ``coverage``
+    None means the caller vouches that every week is held.
     """
     sel = _as_selection(sel_or_dates, layer)
     first = sel.start + timedelta(days=-sel.start.weekday() % 7)
@@ -191,7 +192,16 @@ def weekly_counts(
     held_by: tuple[str, ...] = ()
     if coverage is not None:
         mondays = tuple(first + timedelta(weeks=i) for i in range((end - first).days // 7))
-        first, end, kinds, held_by = _held_weeks(coverage, mondays, sel.sources)
+        try:
+            first, end, kinds, held_by = _held_weeks(coverage.daily(), mondays, sel.sources)
+        except NotHeld as err:
+            monthly = coverage.month_only(sel.sources)
+            if not monthly:
+                raise
+            raise NotHeld(
+                f"{err}; {', '.join(monthly)} gives dates to the month only, and weekly "
+                "methods need the day of each incident"
+            ) from None
         sel = dataclasses.replace(sel, sources=kinds)
     rows = filter_incidents(t, dataclasses.replace(sel, start=first, end=end))
     query = rows.group_by(code=rows[sel.layer], week=rows.occurred_date.truncate("W")).aggregate(

@@ -256,6 +256,7 @@ def prepare_batch(
         period_start=covered[0] if covered else None,
         period_end=covered[1] if covered else None,
         kind=source.kind,
+        month_only=_month_only(source),
     )
     mapped = set(mapped_columns(source))
     return PreparedBatch(
@@ -276,6 +277,15 @@ def prepare_batch(
 def _listed(counts: Mapping[str, int]) -> str:
     """Counts by kind as one text, the way the batches table keeps them."""
     return ", ".join(f"{k}: {v}" for k, v in counts.items())
+
+
+def _month_only(source: SourceConfig) -> bool:
+    """Whether the source's dates are known to the month only: its assault date is read
+    with a format that names no day (data.police.uk's "2019-01")."""
+    if "occurred_at" in source.columns:
+        return False
+    fmt = source.formats.get("occurred_date")
+    return bool(fmt) and "%d" not in fmt and "%j" not in fmt
 
 
 def _empty_batch(

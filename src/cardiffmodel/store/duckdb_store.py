@@ -31,7 +31,7 @@ import pyarrow as pa
 from cardiffmodel.coverage import Coverage, records_period
 from cardiffmodel.schema import COLUMN_NAMES, INCIDENT_COLUMNS
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_WAIT = 600.0  # seconds a command waits for another process to finish with the store
 LOG = logging.getLogger(__name__)
 
@@ -113,6 +113,8 @@ _DDL = (
     "ALTER TABLE batches ADD COLUMN IF NOT EXISTS outside_area INTEGER",
     "ALTER TABLE batches ADD COLUMN IF NOT EXISTS codes_checked INTEGER",
     "ALTER TABLE batches ADD COLUMN IF NOT EXISTS codes_differ INTEGER",
+    # Version 5: dates known to the month only (data.police.uk), kept out of weekly methods.
+    "ALTER TABLE batches ADD COLUMN IF NOT EXISTS month_only BOOLEAN DEFAULT false",
 )
 
 
@@ -168,6 +170,7 @@ class BatchRecord:
     outside_area: int = 0
     codes_checked: int = 0
     codes_differ: int = 0
+    month_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,8 @@ class Store:
                 self._backfill_v1()
             if version in (1, 2):
                 self._backfill_v2()
+            if version is not None and version < 5:
+                self._backfill_v4()
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
@@ -253,6 +258,18 @@ class Store:
         )
         self.con.execute("UPDATE quarantine SET status = 'open' WHERE status IS NULL")
         self.con.execute("UPDATE batches SET new = accepted - duplicates WHERE new IS NULL")
+
+    def _backfill_v4(self) -> None:
+        """Stores written before version 5: a police batch of twenty or more records, every
+        one on the first of a month, came from a source that gives months only
+        (data.police.uk); hospitals and ambulances always record the day."""
+        self.con.execute(
+            """UPDATE batches SET month_only = true FROM (
+                SELECT m.batch_id FROM batch_members m JOIN incidents i USING (incident_id)
+                GROUP BY m.batch_id
+                HAVING count(*) >= 20 AND bool_and(day(i.occurred_date) = 1)) k
+            WHERE batches.batch_id = k.batch_id AND batches.kind = 'police'"""
+        )
 
     def _backfill_v2(self) -> None:
         """Stores written before version 3 get each batch's kind from the records it
@@ -465,6 +482,7 @@ class Store:
             "period_end": batch.period_end,
             "status": batch.status,
             "kind": batch.kind or None,
+            "month_only": batch.month_only,
             "filtered_reasons": batch.filtered_reasons,
             "unlocatable": batch.unlocatable,
             "outside_area": batch.outside_area,
@@ -685,7 +703,7 @@ def read_coverage(con: duckdb.DuckDBPyConnection) -> Coverage:
     """:meth:`Store.coverage` on any connection or cursor to a store (the dashboard reads
     through its own shared read-only connection)."""
     rows = con.execute(
-        """SELECT source, kind, period_start, period_end FROM batches
+        """SELECT source, kind, period_start, period_end, month_only FROM batches
         WHERE status = 'ingested' AND kind IS NOT NULL"""
     ).fetchall()
     return Coverage.from_batches(rows)
