@@ -135,8 +135,9 @@ class Uploads:
             self._jobs[job.job_id] = job
             while len(self._jobs) > JOBS_KEPT:
                 self._jobs.popitem(last=False)
+            queued = replace(job)
         self._worker.submit(self._ingest, job, path, user.sites)
-        return replace(job)
+        return queued
 
     def _save(self, source: str, name: str, body: BinaryIO) -> Path:
         """Copy the upload to a new file only its owner can read, within the byte limit."""
