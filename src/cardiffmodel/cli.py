@@ -65,6 +65,11 @@ class _ErrorBoundary(click.Group):
 @click.pass_context
 def main(ctx: click.Context, project_dir: Path) -> None:
     """cardiffmodel: the Cardiff Model of violence prevention."""
+    # The store, web.sqlite, uploads and reports hold health records or password hashes:
+    # whatever this command creates is its owner's only (see store/private.py). The
+    # caller's umask comes back at the end, for a command run inside another program.
+    previous = os.umask(0o077)
+    ctx.call_on_close(lambda: os.umask(previous))
     ctx.obj = project_dir
 
 
@@ -1052,7 +1057,7 @@ def _accounts(ctx: click.Context):
 @click.option(
     "--site", "sites", multiple=True, help="A site a new health organisation owns; repeat."
 )
-@click.password_option(help="At least 12 characters; asked for when not given.")
+@click.option("--password", hidden=True, help="Deprecated: lands in shell history.")
 @click.pass_context
 def users_add(
     ctx: click.Context,
@@ -1060,13 +1065,22 @@ def users_add(
     role: str,
     organisation: str,
     sites: tuple[str, ...],
-    password: str,
+    password: str | None,
 ) -> None:
-    """Add USERNAME to the dashboard."""
+    """Add USERNAME to the dashboard; the password is asked for twice (at least 12
+    characters, not blank, repeated or a common password)."""
     from cardiffmodel.web.accounts import AccountError
 
     project, accounts = _accounts(ctx)
     known = {s.site for s in project.settings.sources}
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    else:
+        click.echo(
+            "warning: a password given on the command line stays in the shell's history "
+            "and the process list; leave --password out to be asked for it",
+            err=True,
+        )
     try:
         user = accounts.add_user(username, password, role, organisation, sites, known_sites=known)
     except AccountError as err:

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import uvicorn
 from argon2 import PasswordHasher
 
 from cardiffmodel.demo import run_demo
@@ -110,6 +115,28 @@ def new_client(app):
     return TestClient(app, base_url="https://testserver")
 
 
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """The app served by uvicorn on 127.0.0.1 (a free port) in a thread; yields its URL.
+
+    For the abuse tests, which need what only a real server shows: concurrent requests,
+    bodies sent in chunks, answers sent before a body has been read."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the dashboard server did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def web():
     """The helpers above, for test modules (which cannot import a conftest by name)."""
@@ -117,6 +144,7 @@ def web():
         sign_in=sign_in,
         csrf_of=csrf_of,
         new_client=new_client,
+        serving=serving,
         make_app=make_app,
         add_users=add_users,
         password=PASSWORD,

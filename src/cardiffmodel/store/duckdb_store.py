@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from cardiffmodel.coverage import Coverage, records_period
 from cardiffmodel.schema import COLUMN_NAMES, INCIDENT_COLUMNS
+from cardiffmodel.store.private import make_private
 
 SCHEMA_VERSION = 5
 DEFAULT_WAIT = 600.0  # seconds a command waits for another process to finish with the store
@@ -204,8 +205,10 @@ class Store:
         if read_only and not path.exists():
             raise StoreError(f"{path}: no store yet; ingest some data first (cardiff ingest)")
         self.wait = wait
+        self.read_only = read_only
         self.con = _connect(path, read_only, wait)
         if not read_only:
+            make_private(path)
             self._migrate()
 
     def __enter__(self) -> Store:
@@ -216,6 +219,8 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
+        if not self.read_only:
+            make_private(self.path)
 
     def _migrate(self) -> None:
         version = self._version()

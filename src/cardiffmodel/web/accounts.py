@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from cardiffmodel.web.database import Database
+from cardiffmodel.web.passwords import WeakPassword, check_password
 
 ROLES = ("health", "police", "council", "analyst", "admin")
 ROLE_LABELS = {
@@ -30,7 +31,6 @@ ROLE_LABELS = {
     "analyst": "Partnership analyst",
     "admin": "Administrator",
 }
-MIN_PASSWORD_LENGTH = 12
 SESSION_HOURS = 8
 
 
@@ -95,8 +95,10 @@ class Accounts:
             raise AccountError(f"username {username!r}: expected one word with no spaces")
         if role not in ROLES:
             raise AccountError(f"role {role!r}: expected one of {', '.join(ROLES)}")
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise AccountError(f"password: expected at least {MIN_PASSWORD_LENGTH} characters")
+        try:
+            check_password(password, username)
+        except WeakPassword as err:
+            raise AccountError(str(err)) from err
         if self.user(username) is not None:
             raise AccountError(f"user {username!r} already exists")
         sites = tuple(sorted({s.strip() for s in sites if s.strip()}))

@@ -21,7 +21,7 @@ from cardiffmodel.web.deps import (
     FiltersDep,
     HealthUser,
     ViewDep,
-    ingest_upload,
+    submit_upload,
 )
 from cardiffmodel.web.downloads import (
     BEAT_COLUMNS,
@@ -32,7 +32,8 @@ from cardiffmodel.web.downloads import (
     to_csv,
 )
 from cardiffmodel.web.filters import PERIOD_MONTHS, Filters
-from cardiffmodel.web.records import MAX_RECORDS, RECORD_COLUMNS, UploadError
+from cardiffmodel.web.records import MAX_OFFSET, MAX_RECORDS, RECORD_COLUMNS
+from cardiffmodel.web.uploads import UploadError
 
 router = APIRouter(prefix="/api", tags=["api"])
 GEOJSON = "application/geo+json"
@@ -170,7 +171,7 @@ def incidents(
     session: HealthUser,
     f: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSONResponse:
     found = _records(request).incidents(f, session.user.sites, limit=limit, offset=offset)
     request.state.audit_detail = f"records={len(found['records'])}"
@@ -196,7 +197,11 @@ def review(request: Request, session: HealthUser) -> JSONResponse:
     return JSONResponse(_records(request).review_queue(session.user.sites))
 
 
-@router.post("/upload", summary="Ingest a monthly extract (health users; CSRF header needed)")
+@router.post(
+    "/upload",
+    summary="Queue a monthly extract for ingest (health users; CSRF header needed)",
+    status_code=202,
+)
 async def upload(
     request: Request,
     session: CsrfSession,
@@ -205,10 +210,15 @@ async def upload(
     file: Annotated[UploadFile, File()],
 ) -> JSONResponse:
     try:
-        result = await ingest_upload(request, session, source, file)
+        job = await submit_upload(request, session, source, file)
     except UploadError as err:
         return JSONResponse({"detail": str(err)}, status_code=400)
-    return JSONResponse(result, status_code=200 if not result["result"]["skipped"] else 422)
+    return JSONResponse(job, status_code=202)
+
+
+@router.get("/uploads/{job_id}", summary="An upload's progress and outcome (health users)")
+def upload_status(job_id: str, request: Request, session: HealthUser) -> JSONResponse:
+    return JSONResponse(request.app.state.uploads.job(job_id, session.user).as_json())
 
 
 @router.get("/export/beats.csv", summary="The beat map as CSV (published figures)")

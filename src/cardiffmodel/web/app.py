@@ -15,21 +15,23 @@ from urllib.parse import quote
 
 from argon2 import PasswordHasher
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from cardiffmodel.project import Project
 from cardiffmodel.web import api, pages
-from cardiffmodel.web.access import AccessDenied
+from cardiffmodel.web.access import HEALTH, AccessDenied
 from cardiffmodel.web.accounts import Accounts
 from cardiffmodel.web.audit import AuditLog
-from cardiffmodel.web.auth import CsrfFailed, LoginLimiter, NotSignedIn
+from cardiffmodel.web.auth import SESSION_COOKIE, CsrfFailed, LoginLimiter, NotSignedIn
 from cardiffmodel.web.dashboard import Dashboard, UnknownArea
 from cardiffmodel.web.database import Database
 from cardiffmodel.web.deps import BadFilter
-from cardiffmodel.web.middleware import AuditAndHeaders
+from cardiffmodel.web.middleware import AuditAndHeaders, BodyLimits
 from cardiffmodel.web.records import Records
+from cardiffmodel.web.uploads import Limits, Uploads
 
 HERE = Path(__file__).parent
 VENDOR = HERE / "static" / "vendor"
@@ -61,6 +63,7 @@ def create_app(
     permutations: int = 9999,
     limiter: LoginLimiter | None = None,
     hasher: PasswordHasher | None = None,
+    upload_limits: Limits | None = None,
 ) -> FastAPI:
     """The dashboard for one project folder (``cardiff.toml`` and its store)."""
     check_assets()
@@ -69,10 +72,13 @@ def create_app(
     dashboard = Dashboard(project, cache_size=cache_size, permutations=permutations)
 
     audit_log = AuditLog(Database.in_project(project.settings.root))
+    records = Records(dashboard)
+    uploads = Uploads(dashboard, records, upload_limits)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        uploads.close()
         audit_log.flush()
         dashboard.gate.close()
         database.close()
@@ -87,22 +93,45 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.dashboard = dashboard
-    app.state.records = Records(dashboard)
-    app.state.accounts = Accounts(database, hasher)
+    app.state.records = records
+    app.state.uploads = uploads
+    app.state.accounts = accounts = Accounts(database, hasher)
     app.state.audit = audit_log
     app.state.limiter = limiter or LoginLimiter()
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
-    _add_error_handlers(app)
+    refuse = _add_error_handlers(app)
 
+    def may_upload(request: Request) -> str | None:
+        """Why this request may not upload (from its cookie alone), or None."""
+        session = accounts.session(request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            return "sign in first"
+        if session.user.role not in HEALTH:
+            return f"role {session.user.role!r} may not upload; health users may"
+        return None
+
+    # Innermost first: the body limits answer inside the audit and the security headers.
+    app.add_middleware(
+        BodyLimits,
+        uploads=("/upload", "/api/upload"),
+        upload_bytes=lambda: uploads.limits.bytes,
+        may_upload=may_upload,
+        refuse=refuse,
+    )
     app.add_middleware(AuditAndHeaders, audit=audit_log)
     return app
 
 
-def _add_error_handlers(app: FastAPI) -> None:
+def _add_error_handlers(app: FastAPI):
+    """Install the error answers; returns the function that makes one (for middleware)."""
+
     def error(request: Request, status: int, message: str) -> Response:
+        if status == 401 and not _wants_json(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         if _wants_json(request):
             return JSONResponse({"detail": message}, status_code=status)
         return pages.error_page(request, status, message)
@@ -129,6 +158,21 @@ def _add_error_handlers(app: FastAPI) -> None:
         (FileNotFoundError, 404),
     ):
         app.add_exception_handler(kind, handler(status))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, err: RequestValidationError) -> Response:
+        """A parameter of the wrong type or out of range is the asker's mistake: 400."""
+        return error(request, 400, "; ".join(_problem(p) for p in err.errors()))
+
+    return error
+
+
+def _problem(found: dict) -> str:
+    """One validation problem as a sentence naming the parameter and what was expected."""
+    where = ".".join(str(part) for part in found.get("loc", ())[1:]) or "request"
+    given = found.get("input")
+    shown = f" {str(given)[:40]!r}" if isinstance(given, str | int | float) else ""
+    return f"{where}{shown}: {found.get('msg', 'not valid').lower()}"
 
 
 def serve(

@@ -43,7 +43,13 @@ class LimitRule:
 
 
 class LoginLimiter:
-    """Failed sign-ins counted in memory per (address, username) and per address.
+    """Sign-in attempts counted in memory per (address, username) and per address.
+
+    An attempt is counted when it starts, before its password is checked, under one
+    lock: twenty attempts sent at once are counted one after another, and those past the
+    limit are refused without being checked. An attempt that succeeds takes its count
+    back and clears its user's failures, so people who sign in correctly from one office
+    address never use up its allowance.
 
     In memory, so the counts are per server process and start again when it restarts;
     that slows password guessing from one place, which is its job. Several processes
@@ -60,7 +66,7 @@ class LoginLimiter:
         self.per_address = per_address
         self.clock = clock
         self._lock = threading.Lock()
-        self._failures: dict[tuple, deque[float]] = defaultdict(deque)
+        self._attempts: dict[tuple, deque[float]] = defaultdict(deque)
 
     def _keys(self, address: str, username: str) -> list[tuple[tuple, LimitRule]]:
         return [
@@ -68,28 +74,40 @@ class LoginLimiter:
             (("address", address), self.per_address),
         ]
 
-    def retry_after(self, address: str, username: str) -> int:
-        """Seconds until another attempt is allowed; 0 when it is allowed now."""
-        now = self.clock()
+    def _wait(self, now: float, address: str, username: str) -> float:
         wait = 0.0
+        for key, rule in self._keys(address, username):
+            times = self._attempts[key]
+            while times and times[0] <= now - rule.seconds:
+                times.popleft()
+            if len(times) >= rule.failures:
+                wait = max(wait, times[0] + rule.seconds - now)
+        return wait
+
+    def begin(self, address: str, username: str) -> int:
+        """Count an attempt as failed before it is checked; 0 lets it go on, otherwise the
+        seconds until another is allowed (this one is refused and not counted)."""
+        now = self.clock()
         with self._lock:
-            for key, rule in self._keys(address, username):
-                times = self._failures[key]
-                while times and times[0] <= now - rule.seconds:
-                    times.popleft()
-                if len(times) >= rule.failures:
-                    wait = max(wait, times[0] + rule.seconds - now)
+            wait = self._wait(now, address, username)
+            if wait <= 0:
+                for key, _ in self._keys(address, username):
+                    self._attempts[key].append(now)
         return int(wait) + 1 if wait > 0 else 0
 
-    def failed(self, address: str, username: str) -> None:
-        now = self.clock()
+    def retry_after(self, address: str, username: str) -> int:
+        """Seconds until another attempt is allowed; 0 when it is allowed now."""
         with self._lock:
-            for key, _ in self._keys(address, username):
-                self._failures[key].append(now)
+            wait = self._wait(self.clock(), address, username)
+        return int(wait) + 1 if wait > 0 else 0
 
     def succeeded(self, address: str, username: str) -> None:
+        """Take back a successful attempt's count and forget its user's failures."""
         with self._lock:
-            self._failures.pop(("user", address, username.lower()), None)
+            self._attempts.pop(("user", address, username.lower()), None)
+            times = self._attempts.get(("address", address))
+            if times:
+                times.pop()
 
 
 def client_address(request: Request) -> str:

@@ -13,6 +13,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from cardiffmodel.store.private import create_private, make_private
+
 FILE_NAME = "web.sqlite"
 
 _SCHEMA = (
@@ -69,6 +71,10 @@ class Database:
 
     def _connection(self) -> sqlite3.Connection:
         if self._con is None:
+            # Made private before SQLite writes a byte; its -wal and -shm files then take
+            # this file's permissions (SQLite copies them), and an older file is closed too.
+            create_private(self.path)
+            make_private(self.path)
             self._con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._con.execute("PRAGMA journal_mode=WAL")
             # In WAL mode, NORMAL survives a crash of the server but not of the machine's

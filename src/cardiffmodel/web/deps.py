@@ -16,7 +16,6 @@ from cardiffmodel.web.access import ADMIN, EVERYONE, HEALTH, View, view_for
 from cardiffmodel.web.accounts import Session
 from cardiffmodel.web.auth import allow, csrf_checked, current_session
 from cardiffmodel.web.filters import Filters
-from cardiffmodel.web.records import UPLOAD_LIMIT_BYTES
 
 # ``filters`` may query the store (the months on offer), so it runs in the thread pool;
 # the others only read the small web database and run on the event loop.
@@ -80,12 +79,11 @@ AdminUser = Annotated[Session, Depends(allow(*ADMIN))]
 CsrfSession = Annotated[Session, Depends(csrf_checked)]
 
 
-async def ingest_upload(request: Request, session: Session, source: str, file: UploadFile) -> dict:
-    """Read an uploaded extract (a byte past the limit is enough to refuse it) and ingest
-    it off the event loop; raises ``records.UploadError`` with the reason."""
-    data = await file.read(UPLOAD_LIMIT_BYTES + 1)
+async def submit_upload(request: Request, session: Session, source: str, file: UploadFile) -> dict:
+    """Save and check an uploaded extract off the event loop and queue it for ingest;
+    raises ``uploads.UploadError`` with the reason."""
     name = file.filename or "extract"
-    records = request.app.state.records
-    result = await run_in_threadpool(records.upload, session.user.sites, source, name, data)
-    request.state.audit_detail = f"file={name} batch={result['result']['batch_id']}"
-    return result
+    uploads = request.app.state.uploads
+    job = await run_in_threadpool(uploads.submit, session.user, source, name, file.file)
+    request.state.audit_detail = f"file={job.file} job={job.job_id}"
+    return job.as_json()

@@ -67,11 +67,27 @@ def report_path(settings: Settings, user: User, period: str, name: str) -> Path:
     return path
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV Injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula, made inert by a leading quote.
+
+    Location texts and venue names come from free text typed at a hospital's front desk,
+    so a cell like ``=HYPERLINK(...)`` must open as text. Numbers are left as they are.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    """Rows as CSV text, every text cell (and header) safe to open in a spreadsheet."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(out)
+    writer.writerow([spreadsheet_safe(c) for c in columns])
+    writer.writerows([spreadsheet_safe(row.get(c)) for c in columns] for row in rows)
     return out.getvalue()
 
 

@@ -6,6 +6,7 @@ incidents table before any analysis sees it, so every analysis accepts them unch
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import ibis
@@ -14,6 +15,10 @@ from cardiffmodel.analysis.selection import Selection, add_months, month_selecti
 from cardiffmodel.schema import LOCATION_TYPES, SOURCES, WEAPONS
 
 PERIOD_MONTHS = (1, 3, 6, 12)
+# No incident is older than ingest's earliest date; a period and its comparisons a year
+# earlier must stay inside the calendar the date libraries handle.
+FIRST_MONTH, LAST_MONTH = "1990-01", "2100-12"
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,15 @@ class Filters:
     location_type: str | None = None
 
     def __post_init__(self) -> None:
-        month_selection(self.month)  # checks the month's form
+        if not (
+            isinstance(self.month, str)
+            and _MONTH.match(self.month)
+            and FIRST_MONTH <= self.month <= LAST_MONTH
+        ):
+            raise ValueError(
+                f"month {self.month!r}: expected YYYY-MM from {FIRST_MONTH} to {LAST_MONTH}"
+            )
+        month_selection(self.month)
         if self.months not in PERIOD_MONTHS:
             raise ValueError(f"months {self.months}: expected one of {PERIOD_MONTHS}")
         if not self.sources or any(s not in SOURCES for s in self.sources):

@@ -32,11 +32,12 @@ from cardiffmodel.web.deps import (
     FiltersDep,
     HealthUser,
     ViewDep,
-    ingest_upload,
+    submit_upload,
 )
 from cardiffmodel.web.downloads import list_reports, report_path
 from cardiffmodel.web.filters import PERIOD_MONTHS, Filters
-from cardiffmodel.web.records import UploadError
+from cardiffmodel.web.records import MAX_OFFSET
+from cardiffmodel.web.uploads import UploadError
 
 router = APIRouter(include_in_schema=False)
 
@@ -142,7 +143,7 @@ async def login(
 
     if not login_token_ok(request.cookies.get(LOGIN_COOKIE), login_token):
         return refuse(403, "The sign-in form expired: please try again.", "login_failed")
-    wait = state.limiter.retry_after(address, username)
+    wait = state.limiter.begin(address, username)  # counted before the password is checked
     if wait:
         return refuse(
             429,
@@ -152,7 +153,6 @@ async def login(
         )
     user = await run_in_threadpool(state.accounts.authenticate, username, password)
     if user is None:
-        state.limiter.failed(address, username)
         return refuse(
             401, "Wrong username or password, or the account is disabled.", "login_failed"
         )
@@ -295,7 +295,7 @@ def records_page(
     request: Request,
     session: HealthUser,
     f: FiltersDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_OFFSET // 100)] = 1,
 ) -> Response:
     size = 100
     found = request.app.state.records.incidents(
@@ -347,24 +347,37 @@ async def upload_page(
     source: Annotated[str, Form()],
     file: Annotated[UploadFile, File()],
 ) -> Response:
-    records = request.app.state.records
-    outcome, problem = None, None
     try:
-        outcome = await ingest_upload(request, session, source, file)
+        job = await submit_upload(request, session, source, file)
     except UploadError as err:
-        problem = str(err)
+        records = request.app.state.records
+        context = _page(
+            request,
+            session,
+            None,
+            None,
+            sources=records.source_names(session.user.sites),
+            problem=str(err),
+            chosen=source,
+        )
+        return _render(request, "upload.html", 400, **context)
+    return RedirectResponse(job["page_url"], status_code=303)
+
+
+@router.get("/upload/{job_id}")
+def upload_job_page(job_id: str, request: Request, session: HealthUser) -> Response:
+    job = request.app.state.uploads.job(job_id, session.user)
+    records = request.app.state.records
     context = _page(
         request,
         session,
         None,
         None,
         sources=records.source_names(session.user.sites),
-        outcome=outcome,
-        problem=problem,
-        chosen=source,
+        job=job,
+        chosen=job.source,
     )
-    status = 400 if problem else 200
-    return _render(request, "upload.html", status, **context)
+    return _render(request, "upload.html", **context)
 
 
 # ---- administrators --------------------------------------------------------------------------

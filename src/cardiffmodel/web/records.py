@@ -1,5 +1,5 @@
 """Record-level views for health organisations: their own incidents, batches, quarantined
-rows and unresolved locations, and the upload of a monthly extract.
+rows and unresolved locations (uploads are in uploads.py).
 
 Every method takes the sites the organisation owns and never returns a row of another
 site; the routes let only health users call them.
@@ -7,14 +7,10 @@ site; the routes let only health users call them.
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict
-from datetime import datetime
-from pathlib import Path
+from pathlib import PurePath
 
 import ibis
 
-from cardiffmodel.ingest.pipeline import IngestResult
 from cardiffmodel.web.dashboard import Dashboard
 from cardiffmodel.web.filters import Filters
 
@@ -41,16 +37,18 @@ RECORD_COLUMNS = (
 )
 # Locations a person should look at: nothing matched, or the match was left for review.
 REVIEW_METHODS = ("unresolved", "review")
-UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
 MAX_RECORDS = 100_000
-
-
-class UploadError(ValueError):
-    """An upload that cannot be ingested; the message says why."""
+# Far past any organisation's records, and far below what the database's integers hold.
+MAX_OFFSET = 10**9
 
 
 def _jsonable(row: dict) -> dict:
     return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
+
+
+def _file_name(row: dict) -> dict:
+    """The row with its file's name only: the folders are the server's business."""
+    return {**row, "file": PurePath(row["file"]).name} if row.get("file") else row
 
 
 class Records:
@@ -98,7 +96,7 @@ class Records:
                 "WHERE list_contains(?, source) ORDER BY started_at DESC, batch_id",
                 [names],
             )
-        return {"sources": names, "batches": [_jsonable(r) for r in rows]}
+        return {"sources": names, "batches": [_file_name(_jsonable(r)) for r in rows]}
 
     def quarantine(self, sites: frozenset[str], batch_id: str | None = None) -> dict:
         names = self.source_names(sites)
@@ -112,7 +110,7 @@ class Records:
             params.append(batch_id)
         with self.dashboard.gate.reading() as cursor:
             rows = _dicts(cursor, sql + " ORDER BY file, row_number LIMIT 5000", params)
-        return {"sources": names, "rows": rows}
+        return {"sources": names, "rows": [_file_name(r) for r in rows]}
 
     def review_queue(self, sites: frozenset[str], limit: int = 200) -> dict:
         """Location texts of the organisation's records that no place was matched to,
@@ -136,34 +134,6 @@ class Records:
             )
             rows = query.to_pyarrow().to_pylist()
         return {"sites": sorted(sites), "texts": [_jsonable(r) for r in rows]}
-
-    def upload(self, sites: frozenset[str], source: str, filename: str, data: bytes) -> dict:
-        """Save an extract in the project's uploads folder and ingest it as one batch."""
-        if source not in self.source_names(sites):
-            raise UploadError(
-                f"source {source!r} is not one of your organisation's: "
-                f"{', '.join(self.source_names(sites)) or 'none'}"
-            )
-        if not data:
-            raise UploadError(f"{filename}: the file is empty")
-        if len(data) > UPLOAD_LIMIT_BYTES:
-            raise UploadError(f"{filename}: larger than {UPLOAD_LIMIT_BYTES // 2**20} MB")
-        folder = self.settings.root / "uploads" / source
-        folder.mkdir(parents=True, exist_ok=True)
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename).name).lstrip(".") or "extract"
-        path = folder / f"{datetime.now():%Y%m%dT%H%M%S%f}-{safe}"
-        path.write_bytes(data)
-        # Load the gazetteer and area layers before taking the store, not while readers wait.
-        self.dashboard.project.matcher  # noqa: B018 - a cached property, built once
-        self.dashboard.project.layers  # noqa: B018
-        with self.dashboard.gate.writing():
-            (result,) = self.dashboard.project.ingest(source, [path])
-        problems = self.quarantine(sites, result.batch_id)["rows"] if result.batch_id else []
-        return {"result": _result_json(result), "quarantined": problems}
-
-
-def _result_json(result: IngestResult) -> dict:
-    return asdict(result)
 
 
 def _dicts(cursor, sql: str, params: list) -> list[dict]:
